@@ -1,0 +1,81 @@
+# elasticache-exporter
+# The README's two commands: `make demo` and `make test`. Both install what
+# they need through `make deps`.
+
+GO        ?= go
+BIN       := bin/exporter
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS   := -s -w \
+  -X github.com/prometheus/common/version.Version=$(VERSION) \
+  -X github.com/prometheus/common/version.Revision=$(REVISION) \
+  -X github.com/prometheus/common/version.Branch=main \
+  -X github.com/prometheus/common/version.BuildUser=make
+GOTEST_TIMEOUT ?= 15m
+FUZZTIME  ?= 30s
+
+.PHONY: all deps build test test-go test-terraform check-generated lint generate bench fuzz demo image clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/exporter
+
+# The whole suite: Go tests (real redis-server processes, the in-process AWS
+# emulator, promtool/amtool/helm), the Terraform module's tests, and a check
+# that generated files are current.
+test: deps lint build test-go test-terraform check-generated
+
+test-go:
+	HELM=$$(scripts/helm.sh) $(GO) test -p 2 -timeout $(GOTEST_TIMEOUT) ./...
+
+test-terraform:
+	scripts/terraform-test.sh
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+# Rewrites every generated file from its single source of truth.
+generate:
+	$(GO) run ./cmd/exporter rules > deploy/helm/elasticache-exporter/files/rules.yaml
+	$(GO) run ./internal/alarms/gen terraform > provision/terraform/alarms.tf.json
+
+# Fails when a generated file is stale: run `make generate` and commit.
+check-generated:
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	$(GO) run ./cmd/exporter rules > $$tmp/rules.yaml && \
+	$(GO) run ./internal/alarms/gen terraform > $$tmp/alarms.tf.json && \
+	diff -u deploy/helm/elasticache-exporter/files/rules.yaml $$tmp/rules.yaml && \
+	diff -u provision/terraform/alarms.tf.json $$tmp/alarms.tf.json || \
+	{ echo "generated files are stale: run 'make generate' and commit the result"; exit 1; }
+
+# Benchmarks (not part of `make test`): Go micro-benchmarks and the
+# side-by-side with redis_exporter, written to BENCHMARKS.md.
+bench: deps build
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/redisinfo ./internal/collect
+	$(GO) run ./bench/compare -exporter $(BIN) -out BENCHMARKS.md
+
+# Long fuzzing of every parser (not part of `make test`).
+fuzz:
+	@for pkg in $$($(GO) list ./internal/...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+# A local replication group (primary + 2 replicas), a ksqlDB-like workload
+# and the exporter; Ctrl-C stops all of it.
+demo: deps build
+	$(GO) run ./demo -exporter $(BIN)
+
+image:
+	@command -v docker >/dev/null && docker info >/dev/null 2>&1 || { echo "make image needs a running Docker engine"; exit 1; }
+	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) -t elasticache-exporter:$(VERSION) .
+
+clean:
+	rm -rf bin

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
+)
+
+// flags are the command-line overrides of the YAML file. A flag the user
+// did not give leaves the file's value (or the default) alone.
+type flags struct {
+	configFile, webConfig, telemetryPath       *string
+	configCheck                                *bool
+	listen                                     *[]string
+	redisAddrs                                 *[]string
+	passwordFile, username, caFile             *string
+	discoveryInterval, scrapeTimeout, cwPeriod *time.Duration
+	scrapeConcurrency                          *int
+	awsRegion, awsEndpoint, replicationGroup   *string
+	cwClusterIDs                               *[]string
+	keepArgs                                   *bool
+
+	set map[string]*bool
+}
+
+func registerFlags(ka *kingpin.Application) *flags {
+	f := &flags{set: map[string]*bool{}}
+	track := func(name string, cl *kingpin.FlagClause) *kingpin.FlagClause {
+		b := new(bool)
+		f.set[name] = b
+		return cl.IsSetByUser(b)
+	}
+	f.configFile = ka.Flag("config.file", "YAML configuration file (see docs/configuration.md).").String()
+	f.configCheck = ka.Flag("config.check", "Validate the configuration and exit: 0 when valid, 2 with the bad fields named.").Bool()
+	f.listen = ka.Flag("web.listen-address", "Addresses to listen on (repeatable).").Default(":9763").Strings()
+	f.webConfig = ka.Flag("web.config.file", "exporter-toolkit web configuration (TLS, basic auth).").Default("").String()
+	f.telemetryPath = ka.Flag("web.telemetry-path", "Path of the metrics endpoint.").Default("/metrics").String()
+	f.redisAddrs = track("redis.addr", ka.Flag("redis.addr", "Seed node (repeatable): host:port, redis://[user:password@]host:port or rediss://… for TLS.")).Strings()
+	f.passwordFile = track("redis.password-file", ka.Flag("redis.password-file", "File holding the AUTH token; re-read on reload.")).String()
+	f.username = track("redis.username", ka.Flag("redis.username", "Redis ACL user (ElastiCache RBAC).")).String()
+	f.caFile = track("redis.tls.ca-file", ka.Flag("redis.tls.ca-file", "CA bundle to verify the nodes' TLS certificates; turns TLS on.")).String()
+	f.discoveryInterval = track("discovery.interval", ka.Flag("discovery.interval", "How often to re-read the group's nodes.")).Duration()
+	f.scrapeTimeout = track("scrape.timeout", ka.Flag("scrape.timeout", "Scrape deadline when Prometheus sends none.")).Duration()
+	f.scrapeConcurrency = track("scrape.concurrency", ka.Flag("scrape.concurrency", "Nodes read at once.")).Int()
+	f.awsRegion = track("aws.region", ka.Flag("aws.region", "AWS region of the group.")).String()
+	f.awsEndpoint = track("aws.endpoint-url", ka.Flag("aws.endpoint-url", "Endpoint for every AWS API (VPC endpoints, emulators).")).String()
+	f.replicationGroup = track("elasticache.replication-group-id", ka.Flag("elasticache.replication-group-id", "Adopt this replication group: nodes are read from the ElastiCache API.")).String()
+	f.cwClusterIDs = track("cloudwatch.cache-cluster-id", ka.Flag("cloudwatch.cache-cluster-id", "Member cluster to read CloudWatch metrics for (repeatable); turns CloudWatch on.")).Strings()
+	f.cwPeriod = track("cloudwatch.period", ka.Flag("cloudwatch.period", "CloudWatch refresh period and datapoint period.")).Duration()
+	f.keepArgs = track("slowlog.keep-args", ka.Flag("slowlog.keep-args", "Keep slow command arguments (may hold user data) in the recent history.")).Bool()
+	return f
+}
+
+func (f *flags) given(name string) bool { return *f.set[name] }
+
+// load reads the file (or defaults), applies the flags the user gave and
+// validates the result.
+func (f *flags) load() (*config.Config, error) {
+	cfg := config.Default()
+	if *f.configFile != "" {
+		var err error
+		if cfg, err = config.LoadFile(*f.configFile); err != nil {
+			return nil, err
+		}
+	}
+	if f.given("redis.addr") {
+		cfg.Redis.Addrs = *f.redisAddrs
+	}
+	if f.given("redis.password-file") {
+		cfg.Redis.Password = config.SecretSource{File: *f.passwordFile}
+	}
+	if f.given("redis.username") {
+		cfg.Redis.Username = *f.username
+	}
+	if f.given("redis.tls.ca-file") {
+		cfg.Redis.TLS.Enabled, cfg.Redis.TLS.CAFile = true, *f.caFile
+	}
+	if f.given("discovery.interval") {
+		cfg.Discovery.Interval = *f.discoveryInterval
+	}
+	if f.given("scrape.timeout") {
+		cfg.Scrape.Timeout = *f.scrapeTimeout
+	}
+	if f.given("scrape.concurrency") {
+		cfg.Scrape.Concurrency = *f.scrapeConcurrency
+	}
+	if f.given("aws.region") {
+		cfg.AWS.Region = *f.awsRegion
+	}
+	if f.given("aws.endpoint-url") {
+		cfg.AWS.EndpointURL = *f.awsEndpoint
+	}
+	if f.given("elasticache.replication-group-id") {
+		cfg.ElastiCache.ReplicationGroupID = *f.replicationGroup
+	}
+	if f.given("cloudwatch.cache-cluster-id") {
+		cfg.CloudWatch.CacheClusterIDs = *f.cwClusterIDs
+		cfg.CloudWatch.Enabled = true
+	}
+	if f.given("cloudwatch.period") {
+		cfg.CloudWatch.Period = *f.cwPeriod
+	}
+	if f.given("slowlog.keep-args") {
+		cfg.Slowlog.KeepArgs = *f.keepArgs
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}

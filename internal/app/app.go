@@ -1,0 +1,252 @@
+// Package app wires the daemon together: configuration, connections,
+// discovery, the collector, background sources and the HTTP server, and
+// applies reloads. It holds no logic of its own worth testing apart from the
+// wiring itself.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	toolkit "github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/collect"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/redisconn"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/web"
+)
+
+// Loader reads the configuration (file, then flags) and validates it. It
+// is called at start and on every reload.
+type Loader func() (*config.Config, error)
+
+// WebOptions are the listener settings, fixed for the process' life.
+type WebOptions struct {
+	ListenAddresses []string
+	ConfigFile      string
+	TelemetryPath   string
+}
+
+// App is the running daemon.
+type App struct {
+	logger *slog.Logger
+	load   Loader
+
+	mu  sync.RWMutex
+	cfg *config.Config
+
+	pool      *redisconn.Pool
+	discovery *topology.Discoverer
+	exporter  *collect.Exporter
+	registry  *prometheus.Registry
+	runners   []func(ctx context.Context)
+	apis      map[string]http.Handler
+	rules     func() ([]byte, error)
+	topoJSON  func() any
+}
+
+// New builds the daemon from a loaded configuration.
+func New(ctx context.Context, load Loader, logger *slog.Logger) (*App, error) {
+	cfg, err := load()
+	if err != nil {
+		return nil, err
+	}
+	creds, err := redisconn.Resolve(cfg.Redis)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{logger: logger, load: load, cfg: cfg, pool: redisconn.NewPool(creds), apis: map[string]http.Handler{}}
+
+	seeds := make([]string, 0, len(cfg.Redis.Addrs))
+	for _, s := range cfg.Redis.Addrs {
+		t, _ := config.ParseTarget(s) // validated by load
+		seeds = append(seeds, t.Addr)
+	}
+	source := topology.RedisSource(seeds, a.pool)
+	a.discovery = topology.NewDiscoverer(source, topology.SeedTopology(seeds), logger.With("component", "discovery"))
+	a.discovery.OnChange(func(_, t *topology.Topology) {
+		keep := map[string]bool{}
+		for _, n := range t.Nodes {
+			keep[n.Addr] = true
+		}
+		a.pool.Retain(keep)
+	})
+	a.topoJSON = func() any { return a.discovery.Current() }
+
+	opts := collect.Options{
+		Topology:         a.discovery.Current,
+		Clients:          a.pool,
+		Concurrency:      func() int { return a.config().Scrape.Concurrency },
+		OnTopologyDoubt:  a.discovery.Trigger,
+		DiscoveryLastRun: a.discovery.LastSuccess,
+		Logger:           logger.With("component", "collector"),
+	}
+	if err := a.addSubsystems(ctx, cfg, &opts); err != nil {
+		return nil, err
+	}
+	a.exporter = collect.New(opts)
+
+	a.registry = prometheus.NewRegistry()
+	a.registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		versioncollector.NewCollector("elasticache_exporter"),
+	)
+	return a, nil
+}
+
+func (a *App) config() *config.Config {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.cfg
+}
+
+// Reload re-reads the configuration and the secrets it names. On any error
+// the running configuration stays untouched.
+func (a *App) Reload() error {
+	cfg, err := a.load()
+	if err != nil {
+		a.logger.Error("reload failed; keeping the previous configuration", "err", err)
+		return err
+	}
+	creds, err := redisconn.Resolve(cfg.Redis)
+	if err != nil {
+		a.logger.Error("reload failed; keeping the previous configuration", "err", err)
+		return err
+	}
+	old := a.config()
+	if restart := needsRestart(old, cfg); len(restart) > 0 {
+		a.logger.Warn("these settings changed but take effect only after a restart", "fields", restart)
+	}
+	a.mu.Lock()
+	a.cfg = cfg
+	a.mu.Unlock()
+	a.pool.SetCredentials(creds)
+	a.discovery.Trigger()
+	a.logger.Info("configuration reloaded")
+	return nil
+}
+
+// needsRestart lists changed settings that are fixed at start.
+func needsRestart(old, new *config.Config) []string {
+	var out []string
+	if fmt.Sprint(old.Redis.Addrs) != fmt.Sprint(new.Redis.Addrs) {
+		out = append(out, "redis.addrs")
+	}
+	if fmt.Sprintf("%+v", old.AWS) != fmt.Sprintf("%+v", new.AWS) {
+		out = append(out, "aws")
+	}
+	if old.ElastiCache != new.ElastiCache {
+		out = append(out, "elasticache")
+	}
+	if fmt.Sprintf("%+v", old.CloudWatch) != fmt.Sprintf("%+v", new.CloudWatch) {
+		out = append(out, "cloudwatch")
+	}
+	if old.Logs != new.Logs {
+		out = append(out, "logs")
+	}
+	if old.Slowlog != new.Slowlog {
+		out = append(out, "slowlog")
+	}
+	return out
+}
+
+// Handler returns the HTTP handler (also used by tests without a listener).
+func (a *App) Handler(telemetryPath string) (http.Handler, error) {
+	return web.NewRouter(web.Deps{
+		TelemetryPath: telemetryPath,
+		Gatherer:      a.registry,
+		Scrape:        a.exporter.Collector,
+		Probe:         a.probe,
+		Timeout: func() (time.Duration, time.Duration) {
+			c := a.config()
+			return c.Scrape.Timeout, c.Scrape.TimeoutOffset
+		},
+		Ready:    a.discovery.Ready,
+		Reload:   a.Reload,
+		Topology: a.topoJSON,
+		Rules:    a.rules,
+		APIs:     a.apis,
+		Logger:   a.logger,
+	})
+}
+
+// probe reads one node: a discovered one, or one listed in probe.allow.
+func (a *App) probe(ctx context.Context, target string) (prometheus.Collector, bool) {
+	node, ok := a.discovery.Current().ByAddr(target)
+	if !ok {
+		node, ok = a.discovery.Current().Node(target)
+	}
+	if !ok {
+		for _, allowed := range a.config().Probe.Allow {
+			if allowed == target {
+				node, ok = topology.Node{Name: target, Addr: target, Shard: ""}, true
+			}
+		}
+	}
+	if !ok {
+		return nil, false
+	}
+	c := a.pool.Client(node.Addr, node.ServerName)
+	return constCollector(a.exporter.ReadOne(ctx, c, node)), true
+}
+
+type constCollector []prometheus.Metric
+
+func (constCollector) Describe(chan<- *prometheus.Desc) {}
+func (c constCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, m := range c {
+		ch <- m
+	}
+}
+
+// Run starts discovery and the background sources, serves HTTP, and stops
+// everything when ctx ends.
+func (a *App) Run(ctx context.Context, w WebOptions) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.discovery.Run(ctx, func() time.Duration { return a.config().Discovery.Interval })
+	}()
+	for _, run := range a.runners {
+		wg.Add(1)
+		go func() { defer wg.Done(); run(ctx) }()
+	}
+
+	handler, err := a.Handler(w.TelemetryPath)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() {
+		flags := &toolkit.FlagConfig{WebListenAddresses: &w.ListenAddresses, WebConfigFile: &w.ConfigFile}
+		errc <- toolkit.ListenAndServe(srv, flags, a.logger)
+	}()
+	select {
+	case err = <-errc:
+		cancel()
+	case <-ctx.Done():
+		shutdownCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+		err = srv.Shutdown(shutdownCtx)
+		stop()
+	}
+	wg.Wait()
+	a.pool.Close()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}

@@ -1,0 +1,70 @@
+package collect
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// nodeLabels identify a node; both survive a failover.
+var nodeLabels = []string{"node", "shard"}
+
+func nodeDesc(name, help string, extra ...string) *prometheus.Desc {
+	return prometheus.NewDesc(name, help, append(append([]string{}, nodeLabels...), extra...), nil)
+}
+
+var (
+	infoDescs        = descsFor(infoMetrics)
+	clusterInfoDescs = descsFor(clusterInfoMetrics)
+
+	upDesc = nodeDesc("redis_up",
+		"1 when the node answered INFO within the scrape deadline, 0 when it did not (dead, unreachable, paused or refusing the credentials).")
+	instanceInfoDesc = nodeDesc("redis_instance_info",
+		"Always 1; the labels describe the node as its INFO reports it. role changes on failover, so it lives here rather than on every series.",
+		"role", "redis_version", "redis_mode", "os", "maxmemory_policy")
+	isPrimaryDesc = nodeDesc("redis_node_is_primary",
+		"1 when INFO replication reports role:master in this scrape, 0 for a replica.")
+	masterLinkUpDesc = nodeDesc("redis_master_link_up",
+		"1 when this replica's link to its primary is up (INFO replication master_link_status); replicas only.")
+	replicaLagBytesDesc = nodeDesc("redis_replica_lag_bytes",
+		"Bytes this replica is behind its primary: the primary's master_repl_offset minus this replica's slave_repl_offset, both read in the same scrape; replicas only.")
+	replicaLagSecondsDesc = nodeDesc("redis_replica_lag_seconds",
+		"Seconds this replica is behind its primary: how long ago the primary's offset was where this replica's is now, interpolated between scrapes, or the time since the link went down; replicas only.")
+	clusterStateDesc = nodeDesc("redis_cluster_state",
+		"1 when CLUSTER INFO reports cluster_state:ok on this node, 0 otherwise; cluster mode only.")
+	commandsDesc = nodeDesc("redis_commands_total",
+		"Calls per command (INFO commandstats calls).", "cmd")
+	commandsDurationDesc = nodeDesc("redis_commands_duration_seconds_total",
+		"Seconds spent per command (INFO commandstats usec).", "cmd")
+	commandsRejectedDesc = nodeDesc("redis_commands_rejected_calls_total",
+		"Calls refused before execution per command (INFO commandstats rejected_calls).", "cmd")
+	commandsFailedDesc = nodeDesc("redis_commands_failed_calls_total",
+		"Calls that failed during execution per command (INFO commandstats failed_calls).", "cmd")
+	errorsDesc = nodeDesc("redis_errors_total",
+		"Error replies per error prefix (INFO errorstats).", "err")
+	dbKeysDesc = nodeDesc("redis_db_keys",
+		"Keys per database (INFO keyspace keys).", "db")
+	dbKeysExpiringDesc = nodeDesc("redis_db_keys_expiring",
+		"Keys with a TTL per database (INFO keyspace expires).", "db")
+	dbAvgTTLDesc = nodeDesc("redis_db_avg_ttl_seconds",
+		"Average TTL of keys with a TTL per database (INFO keyspace avg_ttl).", "db")
+
+	failoversDesc = prometheus.NewDesc("elasticache_exporter_failovers_total",
+		"Times the primary of a shard changed, as seen by the exporter's scrapes since it started.", []string{"shard"}, nil)
+	nodesDesc = prometheus.NewDesc("elasticache_exporter_nodes",
+		"Nodes in the topology by the role they reported in this scrape; unknown for nodes that did not answer.", []string{"role"}, nil)
+	scrapeDurationDesc = prometheus.NewDesc("elasticache_exporter_scrape_duration_seconds",
+		"Wall time of the last scrape round over every node and source.", nil, nil)
+	collectorSuccessDesc = prometheus.NewDesc("elasticache_exporter_scrape_collector_success",
+		"1 when the collector ran; redis is 0 only when no node answered (a single dead node shows as redis_up 0).", []string{"collector"}, nil)
+	collectorDurationDesc = prometheus.NewDesc("elasticache_exporter_scrape_collector_duration_seconds",
+		"Wall time of each collector in the last scrape round.", []string{"collector"}, nil)
+	discoveryLastSuccessDesc = prometheus.NewDesc("elasticache_exporter_discovery_last_success_timestamp_seconds",
+		"Unix time of the last successful discovery of the group's nodes; 0 before the first.", nil, nil)
+	nodeScrapeDurationDesc = nodeDesc("elasticache_exporter_node_scrape_duration_seconds",
+		"Wall time to read this node in the last scrape round.")
+)
+
+func descsFor(ms []infoMetric) map[string]*prometheus.Desc {
+	out := make(map[string]*prometheus.Desc, len(ms))
+	for _, m := range ms {
+		out[m.field] = nodeDesc(m.name, m.help)
+	}
+	return out
+}

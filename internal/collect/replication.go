@@ -1,0 +1,143 @@
+package collect
+
+import (
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
+)
+
+// offsetSample is a primary's replication offset as read at one moment.
+type offsetSample struct {
+	at     time.Time
+	offset int64
+}
+
+const (
+	offsetHistoryMax = 256
+	offsetHistoryAge = 30 * time.Minute
+)
+
+// replicationState is what the exporter remembers between scrapes about
+// each shard: its last primary (to count failovers) and the primary's
+// offsets over time (to turn a replica's offset into seconds behind).
+type replicationState struct {
+	mu        sync.Mutex
+	primaryOf map[string]string
+	failovers map[string]float64
+	history   map[string][]offsetSample
+}
+
+func newReplicationState() *replicationState {
+	return &replicationState{primaryOf: map[string]string{}, failovers: map[string]float64{}, history: map[string][]offsetSample{}}
+}
+
+// replicationView is one scrape's replication picture.
+type replicationView struct {
+	lagBytes     map[string]float64 // by replica node name
+	lagSeconds   map[string]float64
+	failovers    map[string]float64 // by shard, cumulative
+	roleMismatch bool               // a scrape saw roles discovery does not know: rediscover
+}
+
+// observe updates the state with one scrape's results.
+func (s *replicationState) observe(results []nodeResult) replicationView {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	view := replicationView{lagBytes: map[string]float64{}, lagSeconds: map[string]float64{}, failovers: map[string]float64{}}
+	byShard := map[string][]*nodeResult{}
+	for i := range results {
+		r := &results[i]
+		byShard[r.node.Shard] = append(byShard[r.node.Shard], r)
+		if r.up() && r.node.Role != "" && r.role() != r.node.Role {
+			view.roleMismatch = true
+		}
+	}
+	for shard, rs := range byShard {
+		if _, ok := s.failovers[shard]; !ok {
+			s.failovers[shard] = 0
+		}
+		primary := pickPrimary(rs)
+		if primary != nil {
+			if last := s.primaryOf[shard]; last != "" && last != primary.node.Name {
+				s.failovers[shard]++
+				delete(s.history, shard) // offsets of the old primary mean nothing now
+			}
+			s.primaryOf[shard] = primary.node.Name
+			if off, ok := primary.info.Float("master_repl_offset"); ok {
+				s.history[shard] = appendSample(s.history[shard], offsetSample{primary.readAt, int64(off)})
+			}
+		}
+		for _, r := range rs {
+			if !r.up() || r.role() != topology.RoleReplica {
+				continue
+			}
+			linkUp := r.info.Fields["master_link_status"] == "up"
+			replicaOffset, hasOffset := r.info.Float("slave_repl_offset")
+			if primary != nil && hasOffset && linkUp {
+				primaryOffset, _ := primary.info.Float("master_repl_offset")
+				view.lagBytes[r.node.Name] = max(0, primaryOffset-replicaOffset)
+				view.lagSeconds[r.node.Name] = lagSeconds(s.history[shard], int64(replicaOffset), r.readAt)
+			}
+			if !linkUp {
+				if down, ok := r.info.Float("master_link_down_since_seconds"); ok && down >= 0 {
+					view.lagSeconds[r.node.Name] = down
+				} else if io, ok := r.info.Float("master_last_io_seconds_ago"); ok && io >= 0 {
+					view.lagSeconds[r.node.Name] = io
+				}
+			}
+		}
+	}
+	for k, v := range s.failovers {
+		view.failovers[k] = v
+	}
+	return view
+}
+
+// pickPrimary returns the node of a shard that reports role:master. While
+// two do (during a manual failover), the one with replicas wins.
+func pickPrimary(rs []*nodeResult) *nodeResult {
+	var best *nodeResult
+	bestReplicas := -1.0
+	for _, r := range rs {
+		if !r.up() || r.role() != topology.RolePrimary {
+			continue
+		}
+		n, _ := r.info.Float("connected_slaves")
+		if n > bestReplicas {
+			best, bestReplicas = r, n
+		}
+	}
+	return best
+}
+
+func appendSample(h []offsetSample, s offsetSample) []offsetSample {
+	if n := len(h); n > 0 && s.offset < h[n-1].offset {
+		h = nil // offsets went back: a new replication history
+	}
+	h = append(h, s)
+	cut := 0
+	for cut < len(h)-1 && (len(h)-cut > offsetHistoryMax || s.at.Sub(h[cut].at) > offsetHistoryAge) {
+		cut++
+	}
+	return h[cut:]
+}
+
+// lagSeconds answers "how long ago was the primary where this replica is
+// now": the crossing time is interpolated linearly between the two
+// samples around the replica's offset. Older than the history reaches, it
+// returns the history's age, a lower bound.
+func lagSeconds(h []offsetSample, replicaOffset int64, at time.Time) float64 {
+	if len(h) == 0 || replicaOffset >= h[len(h)-1].offset {
+		return 0
+	}
+	i := sort.Search(len(h), func(i int) bool { return h[i].offset > replicaOffset })
+	if i == 0 {
+		return max(0, at.Sub(h[0].at).Seconds())
+	}
+	prev, next := h[i-1], h[i]
+	frac := float64(replicaOffset-prev.offset) / float64(next.offset-prev.offset)
+	crossed := prev.at.Add(time.Duration(frac * float64(next.at.Sub(prev.at))))
+	return max(0, at.Sub(crossed).Seconds())
+}

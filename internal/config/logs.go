@@ -1,0 +1,80 @@
+package config
+
+import (
+	"fmt"
+	"time"
+)
+
+// SlowlogConfig controls reading SLOWLOG on every node.
+type SlowlogConfig struct {
+	Enabled bool `yaml:"enabled"`
+	// KeepArgs keeps command arguments (which may hold ksqlDB keys and
+	// values) in the recent history; by default only the command name and
+	// argument count are kept.
+	KeepArgs bool `yaml:"keep_args"`
+	// MaxArgLen truncates each kept argument.
+	MaxArgLen int `yaml:"max_arg_len"`
+	// HistorySize is the ring buffer size of /api/v1/slowlog.
+	HistorySize int `yaml:"history_size"`
+}
+
+func (c *SlowlogConfig) setDefaults() {
+	c.Enabled = true
+	c.MaxArgLen = 64
+	c.HistorySize = 1000
+}
+
+func (c *SlowlogConfig) validate() []error {
+	var errs []error
+	if c.MaxArgLen < 1 {
+		errs = append(errs, fieldError("slowlog.max_arg_len", fmt.Sprintf("%d is below 1", c.MaxArgLen), "use 1 or more (default 64)"))
+	}
+	if c.HistorySize < 1 {
+		errs = append(errs, fieldError("slowlog.history_size", fmt.Sprintf("%d is below 1", c.HistorySize), "use 1 or more (default 1000)"))
+	}
+	return errs
+}
+
+// LogsConfig controls tailing ElastiCache's slow-log and engine-log from
+// CloudWatch Logs.
+type LogsConfig struct {
+	SlowLogGroup   string        `yaml:"slow_log_group,omitempty"`
+	EngineLogGroup string        `yaml:"engine_log_group,omitempty"`
+	PollInterval   time.Duration `yaml:"poll_interval"`
+	// StateFile keeps the tail's checkpoint across restarts (memory only when empty).
+	StateFile string `yaml:"state_file,omitempty"`
+	// HistorySize is the ring buffer size of /api/v1/events.
+	HistorySize int `yaml:"history_size"`
+	// Lookback re-reads this much before the checkpoint on every poll, so
+	// events CloudWatch Logs receives late (per-node streams are delivered
+	// independently) are still counted, once. 0 resumes exactly at the
+	// checkpoint.
+	Lookback time.Duration `yaml:"lookback"`
+	// Engine is the engine part of ElastiCache's stream names,
+	// elasticache/<engine>/<cache-cluster-id>/<cache-node-id>/<log-type>.
+	Engine string `yaml:"engine"`
+}
+
+func (c *LogsConfig) setDefaults() {
+	c.PollInterval = 30 * time.Second
+	c.HistorySize = 1000
+	c.Lookback = 2 * time.Minute
+	c.Engine = "redis"
+}
+
+func (c *LogsConfig) validate() []error {
+	var errs []error
+	if c.PollInterval < time.Second {
+		errs = append(errs, fieldError("logs.poll_interval", fmt.Sprintf("%s is too short", c.PollInterval), "use 1s or more (default 30s)"))
+	}
+	if c.HistorySize < 1 {
+		errs = append(errs, fieldError("logs.history_size", fmt.Sprintf("%d is below 1", c.HistorySize), "use 1 or more (default 1000)"))
+	}
+	if c.Lookback < 0 || c.Lookback > time.Hour {
+		errs = append(errs, fieldError("logs.lookback", fmt.Sprintf("%s is outside 0s..1h", c.Lookback), "use e.g. 2m (default), or 0s to resume exactly at the checkpoint"))
+	}
+	if c.Engine != "redis" && c.Engine != "valkey" {
+		errs = append(errs, fieldError("logs.engine", fmt.Sprintf("%q is not an ElastiCache engine", c.Engine), "use redis (default) or valkey"))
+	}
+	return errs
+}

@@ -1,0 +1,93 @@
+// Package redisinfo holds pure parsers for Redis replies: INFO, the
+// comma-separated key=value fields inside it, and CLUSTER NODES. Nothing
+// here does I/O, so every parser is table-tested and fuzzed on captured text.
+package redisinfo
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Info is one INFO reply: every field by name, and the section it came from.
+// Field names are unique across sections in every Redis version we support.
+type Info struct {
+	Fields   map[string]string
+	sections map[string]string // field -> lower-case section name
+}
+
+// Parse reads an INFO reply. Unknown sections and fields are kept, so a
+// newer Redis or ElastiCache adding fields never breaks parsing; a line
+// that is neither a header, blank nor key:value is an error naming it.
+func Parse(text string) (Info, error) {
+	info := Info{Fields: map[string]string{}, sections: map[string]string{}}
+	section := ""
+	for n, line := range strings.Split(text, "\n") {
+		line = strings.TrimRight(line, "\r")
+		if line == "" {
+			continue
+		}
+		if strings.HasPrefix(line, "#") {
+			section = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(line, "#")))
+			continue
+		}
+		key, value, ok := strings.Cut(line, ":")
+		if !ok || key == "" {
+			return Info{}, fmt.Errorf("INFO line %d: %q is not key:value", n+1, truncate(line, 80))
+		}
+		info.Fields[key] = value
+		info.sections[key] = section
+	}
+	return info, nil
+}
+
+// Section returns the section a field came from ("" when unknown).
+func (i Info) Section(key string) string { return i.sections[key] }
+
+// Get returns a raw field.
+func (i Info) Get(key string) (string, bool) {
+	v, ok := i.Fields[key]
+	return v, ok
+}
+
+// Float returns a numeric field. ok is false when the field is missing or
+// not a number (ElastiCache writes "-" for some fields).
+func (i Info) Float(key string) (float64, bool) {
+	v, ok := i.Fields[key]
+	if !ok {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0, false
+	}
+	return f, true
+}
+
+// FieldsInSection returns the fields of one section, for the variable
+// families (commandstats, errorstats, keyspace, replication's slaveN).
+func (i Info) FieldsInSection(section string) map[string]string {
+	out := map[string]string{}
+	for k, v := range i.Fields {
+		if i.sections[k] == section {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// Role returns "master" or "slave" as INFO writes it.
+func (i Info) Role() string { return i.Fields["role"] }
+
+// ClusterEnabled reports cluster_enabled:1.
+func (i Info) ClusterEnabled() bool { return i.Fields["cluster_enabled"] == "1" }
+
+// RunID is the process' run_id; it changes on every restart.
+func (i Info) RunID() string { return i.Fields["run_id"] }
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,417 @@
+package topology
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/redisinfo"
+)
+
+// ClientSource hands out the persistent client of an address.
+type ClientSource interface {
+	Client(addr, serverName string) *redis.Client
+}
+
+// Source finds the whole group. The Redis source below reads it from any
+// seed node; adoption reads it from the ElastiCache API.
+type Source func(ctx context.Context) (*Topology, error)
+
+// Discoverer keeps the current topology and refreshes it on a schedule and
+// on demand (after a connection error or a role change seen by a scrape).
+type Discoverer struct {
+	source  Source
+	logger  *slog.Logger
+	current atomic.Pointer[Topology]
+	// lastSuccess is a Unix time in nanoseconds; 0 until the first success.
+	lastSuccess atomic.Int64
+	trigger     chan struct{}
+	onChange    []func(old, new *Topology)
+	mu          sync.Mutex // serialises Refresh
+	// lastSeen remembers when discovery last listed each node, so a node
+	// that vanishes (a dead replica drops out of its primary's INFO) stays
+	// in the topology, reported down, for RetainMissing.
+	lastSeen      map[string]time.Time
+	RetainMissing time.Duration
+}
+
+// NewDiscoverer returns a discoverer with no topology yet. fallback is
+// served until the first discovery succeeds (the seed nodes themselves, so
+// a dead seed is reported as redis_up 0 rather than as nothing).
+func NewDiscoverer(source Source, fallback *Topology, logger *slog.Logger) *Discoverer {
+	d := &Discoverer{source: source, logger: logger, trigger: make(chan struct{}, 1), lastSeen: map[string]time.Time{}, RetainMissing: 15 * time.Minute}
+	if fallback != nil {
+		d.current.Store(fallback)
+	}
+	return d
+}
+
+// OnChange registers f to run after every successful refresh.
+func (d *Discoverer) OnChange(f func(old, new *Topology)) { d.onChange = append(d.onChange, f) }
+
+// Current returns the newest topology (nil only without seeds).
+func (d *Discoverer) Current() *Topology { return d.current.Load() }
+
+// LastSuccess returns when discovery last succeeded (zero before the first).
+func (d *Discoverer) LastSuccess() time.Time {
+	ns := d.lastSuccess.Load()
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
+}
+
+// Ready reports whether one discovery has succeeded.
+func (d *Discoverer) Ready() bool { return d.lastSuccess.Load() != 0 }
+
+// Trigger asks for a refresh soon; it never blocks.
+func (d *Discoverer) Trigger() {
+	select {
+	case d.trigger <- struct{}{}:
+	default:
+	}
+}
+
+// Refresh runs one discovery. On failure the previous topology stays.
+func (d *Discoverer) Refresh(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	t, err := d.source(ctx)
+	if err != nil {
+		return err
+	}
+	t.DiscoveredAt = time.Now()
+	d.retainMissing(t, d.current.Load())
+	t.Normalize()
+	old := d.current.Swap(t)
+	d.lastSuccess.Store(t.DiscoveredAt.UnixNano())
+	for _, f := range d.onChange {
+		f(old, t)
+	}
+	return nil
+}
+
+// Run refreshes now, then every interval and whenever triggered, until ctx
+// ends. Triggers are rate limited to one per second so a flapping node
+// cannot turn discovery into a busy loop.
+func (d *Discoverer) Run(ctx context.Context, interval func() time.Duration) {
+	const minGap = time.Second
+	for {
+		start := time.Now()
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		if err := d.Refresh(rctx); err != nil && ctx.Err() == nil {
+			d.logger.Warn("discovery failed; keeping the previous topology", "err", err)
+		}
+		cancel()
+		timer := time.NewTimer(interval())
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-timer.C:
+		case <-d.trigger:
+			timer.Stop()
+			if wait := minGap - time.Since(start); wait > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(wait):
+				}
+			}
+		}
+	}
+}
+
+// SeedTopology is what is known before discovery: every seed as a node of
+// an unknown role.
+func SeedTopology(seeds []string) *Topology {
+	t := &Topology{Mode: ModeReplication}
+	for _, s := range seeds {
+		t.Nodes = append(t.Nodes, Node{Name: s, Addr: s, Shard: "0"})
+	}
+	t.Normalize()
+	return t
+}
+
+// RedisSource discovers the group from the first seed that answers.
+func RedisSource(seeds []string, clients ClientSource) Source {
+	return func(ctx context.Context) (*Topology, error) {
+		var errs []error
+		for _, seed := range seeds {
+			t, err := discoverFrom(ctx, clients, seed)
+			if err == nil {
+				return t, nil
+			}
+			errs = append(errs, fmt.Errorf("seed %s: %w", seed, err))
+		}
+		return nil, fmt.Errorf("discover: %w", errors.Join(errs...))
+	}
+}
+
+func discoverFrom(ctx context.Context, clients ClientSource, seed string) (*Topology, error) {
+	c := clients.Client(seed, "")
+	text, err := c.Info(ctx, "server", "replication", "cluster").Result()
+	if err != nil {
+		return nil, fmt.Errorf("INFO: %w", err)
+	}
+	info, err := redisinfo.Parse(text)
+	if err != nil {
+		return nil, err
+	}
+	if info.ClusterEnabled() {
+		return discoverCluster(ctx, c, clients, seed)
+	}
+	return discoverReplication(ctx, clients, seed, info)
+}
+
+// discoverReplication follows INFO replication: a primary lists its
+// replicas, a replica names its primary.
+func discoverReplication(ctx context.Context, clients ClientSource, seed string, seedInfo redisinfo.Info) (*Topology, error) {
+	if seedInfo.Role() == "master" {
+		return FromPrimaryInfo(seed, seedInfo), nil
+	}
+	host, _ := seedInfo.Get("master_host")
+	port, _ := seedInfo.Get("master_port")
+	if host == "" || port == "" {
+		return nil, fmt.Errorf("replica reports no master_host/master_port")
+	}
+	primary := net.JoinHostPort(host, port)
+	text, err := clients.Client(primary, "").Info(ctx, "replication").Result()
+	if err != nil {
+		// The primary is unreachable: report what we know so it shows as
+		// down instead of disappearing.
+		t := &Topology{Mode: ModeReplication, Nodes: []Node{
+			{Name: primary, Addr: primary, Shard: "0", Role: RolePrimary},
+			{Name: seed, Addr: seed, Shard: "0", Role: RoleReplica, PrimaryName: primary},
+		}}
+		t.Shards = []Shard{{Name: "0", Primary: primary, Nodes: []string{primary, seed}}}
+		return t, nil
+	}
+	info, err := redisinfo.Parse(text)
+	if err != nil {
+		return nil, fmt.Errorf("primary %s: %w", primary, err)
+	}
+	t := FromPrimaryInfo(primary, info)
+	if _, ok := t.ByAddr(seed); !ok {
+		// The seed is a replica its primary does not list (link down).
+		t.Nodes = append(t.Nodes, Node{Name: seed, Addr: seed, Shard: "0", Role: RoleReplica, PrimaryName: primary})
+		t.Shards[0].Nodes = append(t.Shards[0].Nodes, seed)
+	}
+	return t, nil
+}
+
+// FromPrimaryInfo builds a cluster-mode-disabled topology from a primary's
+// INFO replication.
+func FromPrimaryInfo(primary string, info redisinfo.Info) *Topology {
+	t := &Topology{Mode: ModeReplication}
+	t.Nodes = append(t.Nodes, Node{Name: primary, Addr: primary, Shard: "0", Role: RolePrimary})
+	shard := Shard{Name: "0", Primary: primary, Nodes: []string{primary}}
+	for k, v := range info.FieldsInSection("replication") {
+		if !isReplicaField(k) {
+			continue
+		}
+		r, err := redisinfo.ParseReplicaLine(v)
+		if err != nil {
+			continue
+		}
+		addr := net.JoinHostPort(r.IP, strconv.Itoa(r.Port))
+		t.Nodes = append(t.Nodes, Node{Name: addr, Addr: addr, Shard: "0", Role: RoleReplica, PrimaryName: primary})
+		shard.Nodes = append(shard.Nodes, addr)
+	}
+	t.Shards = []Shard{shard}
+	return t
+}
+
+// isReplicaField matches slave0, slave1, … of INFO replication.
+func isReplicaField(k string) bool {
+	rest, ok := strings.CutPrefix(k, "slave")
+	if !ok || rest == "" {
+		return false
+	}
+	_, err := strconv.Atoi(rest)
+	return err == nil
+}
+
+func discoverCluster(ctx context.Context, c *redis.Client, _ ClientSource, seed string) (*Topology, error) {
+	useTLS := c.Options().TLSConfig != nil
+	shards, err := c.ClusterShards(ctx).Result()
+	if err == nil {
+		return FromClusterShards(shards, useTLS, seedHost(seed)), nil
+	}
+	// CLUSTER SHARDS is Redis 7.0+; older engines have CLUSTER NODES only.
+	text, nerr := c.ClusterNodes(ctx).Result()
+	if nerr != nil {
+		return nil, fmt.Errorf("CLUSTER SHARDS: %v; CLUSTER NODES: %w", err, nerr)
+	}
+	nodes, perr := redisinfo.ParseClusterNodes(text)
+	if perr != nil {
+		return nil, perr
+	}
+	return FromClusterNodes(nodes, seedHost(seed)), nil
+}
+
+func seedHost(seed string) string {
+	h, _, _ := net.SplitHostPort(seed)
+	return h
+}
+
+// FromClusterShards builds a cluster-mode topology from CLUSTER SHARDS.
+// A node announcing no address (it has never been reachable) gets the
+// seed's host so it still shows up, reported down.
+func FromClusterShards(shards []redis.ClusterShard, useTLS bool, fallbackHost string) *Topology {
+	t := &Topology{Mode: ModeCluster}
+	for _, s := range shards {
+		var ranges []redisinfo.SlotRange
+		for _, r := range s.Slots {
+			ranges = append(ranges, redisinfo.SlotRange{Start: int(r.Start), End: int(r.End)})
+		}
+		var primaryID string
+		for _, n := range s.Nodes {
+			if n.Role == "master" {
+				primaryID = n.ID
+			}
+		}
+		name := shardName(ranges, primaryID)
+		shard := Shard{Name: name, Slots: rangeStrings(ranges)}
+		var primaryName string
+		nodes := make([]Node, 0, len(s.Nodes))
+		for _, n := range s.Nodes {
+			host := n.Endpoint
+			if host == "" || host == "?" {
+				host = n.IP
+			}
+			if host == "" {
+				host = fallbackHost
+			}
+			port := n.Port
+			if useTLS && n.TLSPort != 0 {
+				port = n.TLSPort
+			}
+			addr := net.JoinHostPort(host, strconv.FormatInt(port, 10))
+			role := RoleReplica
+			if n.Role == "master" {
+				role = RolePrimary
+				primaryName = addr
+			}
+			nodes = append(nodes, Node{Name: addr, Addr: addr, Shard: name, Role: role, RedisID: n.ID})
+		}
+		for _, n := range nodes {
+			if n.Role == RoleReplica {
+				n.PrimaryName = primaryName
+			}
+			t.Nodes = append(t.Nodes, n)
+			shard.Nodes = append(shard.Nodes, n.Name)
+		}
+		shard.Primary = primaryName
+		t.Shards = append(t.Shards, shard)
+	}
+	return t
+}
+
+// FromClusterNodes builds a cluster-mode topology from CLUSTER NODES.
+func FromClusterNodes(nodes []redisinfo.ClusterNode, fallbackHost string) *Topology {
+	t := &Topology{Mode: ModeCluster}
+	byID := map[string]redisinfo.ClusterNode{}
+	for _, n := range nodes {
+		byID[n.ID] = n
+	}
+	addrOf := func(n redisinfo.ClusterNode) string {
+		host, port, err := net.SplitHostPort(n.Addr)
+		if err != nil {
+			return n.Addr
+		}
+		if n.Hostname != "" {
+			host = n.Hostname
+		} else if host == "" {
+			host = fallbackHost
+		}
+		return net.JoinHostPort(host, port)
+	}
+	shards := map[string]*Shard{}
+	var order []string
+	for _, n := range nodes {
+		if !n.IsPrimary() {
+			continue
+		}
+		name := shardName(n.Slots, n.ID)
+		shards[n.ID] = &Shard{Name: name, Primary: addrOf(n), Slots: rangeStrings(n.Slots), Nodes: []string{addrOf(n)}}
+		order = append(order, n.ID)
+		t.Nodes = append(t.Nodes, Node{Name: addrOf(n), Addr: addrOf(n), Shard: name, Role: RolePrimary, RedisID: n.ID})
+	}
+	for _, n := range nodes {
+		if n.IsPrimary() {
+			continue
+		}
+		s, ok := shards[n.MasterID]
+		if !ok {
+			continue // a replica of an unknown primary: picked up next round
+		}
+		t.Nodes = append(t.Nodes, Node{Name: addrOf(n), Addr: addrOf(n), Shard: s.Name, Role: RoleReplica, PrimaryName: s.Primary, RedisID: n.ID})
+		s.Nodes = append(s.Nodes, addrOf(n))
+	}
+	for _, id := range order {
+		t.Shards = append(t.Shards, *shards[id])
+	}
+	return t
+}
+
+// shardName is the lowest slot range ("0-5460"): it stays the same through
+// a failover, unlike any node's id or address. A shard without slots is
+// named after its primary's id.
+func shardName(ranges []redisinfo.SlotRange, primaryID string) string {
+	if len(ranges) == 0 {
+		if len(primaryID) > 8 {
+			primaryID = primaryID[:8]
+		}
+		return "noslots-" + primaryID
+	}
+	sorted := append([]redisinfo.SlotRange(nil), ranges...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Start < sorted[j].Start })
+	return sorted[0].String()
+}
+
+func rangeStrings(ranges []redisinfo.SlotRange) []string {
+	out := make([]string, 0, len(ranges))
+	for _, r := range ranges {
+		out = append(out, r.String())
+	}
+	return out
+}
+
+// retainMissing carries over nodes of the previous topology that the new
+// one lacks, until they have been missing for RetainMissing.
+func (d *Discoverer) retainMissing(t, old *Topology) {
+	now := t.DiscoveredAt
+	for _, n := range t.Nodes {
+		d.lastSeen[n.Name] = now
+	}
+	if old == nil {
+		return
+	}
+	for _, n := range old.Nodes {
+		if _, ok := t.Node(n.Name); ok {
+			continue
+		}
+		seen, ok := d.lastSeen[n.Name]
+		if !ok || now.Sub(seen) > d.RetainMissing {
+			delete(d.lastSeen, n.Name)
+			continue
+		}
+		t.Nodes = append(t.Nodes, n)
+		for i := range t.Shards {
+			if t.Shards[i].Name == n.Shard {
+				t.Shards[i].Nodes = append(t.Shards[i].Nodes, n.Name)
+			}
+		}
+	}
+}

@@ -1,0 +1,123 @@
+// Package topology owns the picture of a replication group: which nodes exist,
+// which shard each belongs to and which of them is primary. Discovery builds a
+// new Topology and swaps it in atomically; readers never see a half-built one.
+package topology
+
+import (
+	"sort"
+	"time"
+)
+
+// Role is what a node does in its shard. It is data, not a label on every
+// series, so a failover does not churn all series of a node.
+type Role string
+
+const (
+	RolePrimary Role = "primary"
+	RoleReplica Role = "replica"
+)
+
+// Mode says how the group was found.
+type Mode string
+
+const (
+	// ModeReplication is cluster mode disabled: one shard, a primary and up to 5 replicas
+	// (a standalone node is a replication group of one).
+	ModeReplication Mode = "replication"
+	// ModeCluster is cluster mode enabled: many shards with hash slots.
+	ModeCluster Mode = "cluster"
+)
+
+// Node is one Redis process of the group.
+type Node struct {
+	// Name is the stable `node` label: the address host:port, or the
+	// ElastiCache member cluster id once the group is adopted.
+	Name string `json:"node"`
+	// Addr is what the exporter dials (host:port).
+	Addr string `json:"address"`
+	// Shard is the `shard` label: the node group id ("0001") when adopted,
+	// otherwise "0" for cluster mode disabled or the cluster shard's first
+	// slot range ("0-5460") in cluster mode.
+	Shard string `json:"shard"`
+	Role  Role   `json:"role"`
+	// PrimaryName is the Name of this replica's primary ("" for a primary).
+	PrimaryName string `json:"primary,omitempty"`
+	// RedisID is the cluster node id (40 hex chars) in cluster mode.
+	RedisID string `json:"redis_id,omitempty"`
+
+	// Filled only when the group is adopted from the ElastiCache API.
+	CacheClusterID   string `json:"cache_cluster_id,omitempty"`
+	CacheNodeID      string `json:"cache_node_id,omitempty"`
+	AvailabilityZone string `json:"availability_zone,omitempty"`
+	// ServerName is the TLS server name to verify; defaults to the host of Addr.
+	ServerName string `json:"server_name,omitempty"`
+}
+
+// Shard groups a primary with its replicas.
+type Shard struct {
+	Name    string   `json:"shard"`
+	Primary string   `json:"primary"` // Node.Name of the primary, "" when none is known
+	Slots   []string `json:"slots,omitempty"`
+	Nodes   []string `json:"nodes"` // Node.Name of every member
+}
+
+// Topology is an immutable snapshot of the group.
+type Topology struct {
+	Mode         Mode      `json:"mode"`
+	Nodes        []Node    `json:"nodes"`
+	Shards       []Shard   `json:"shards"`
+	DiscoveredAt time.Time `json:"discovered_at"`
+}
+
+// Node returns the node with the given name.
+func (t *Topology) Node(name string) (Node, bool) {
+	if t == nil {
+		return Node{}, false
+	}
+	for _, n := range t.Nodes {
+		if n.Name == name {
+			return n, true
+		}
+	}
+	return Node{}, false
+}
+
+// ByAddr returns the node dialled at addr.
+func (t *Topology) ByAddr(addr string) (Node, bool) {
+	if t == nil {
+		return Node{}, false
+	}
+	for _, n := range t.Nodes {
+		if n.Addr == addr {
+			return n, true
+		}
+	}
+	return Node{}, false
+}
+
+// CountByRole counts nodes per role.
+func (t *Topology) CountByRole() map[Role]int {
+	out := map[Role]int{RolePrimary: 0, RoleReplica: 0}
+	if t == nil {
+		return out
+	}
+	for _, n := range t.Nodes {
+		out[n.Role]++
+	}
+	return out
+}
+
+// Normalize sorts nodes and shards so that equal groups compare equal and
+// expositions are stable.
+func (t *Topology) Normalize() {
+	sort.Slice(t.Nodes, func(i, j int) bool {
+		if t.Nodes[i].Shard != t.Nodes[j].Shard {
+			return t.Nodes[i].Shard < t.Nodes[j].Shard
+		}
+		return t.Nodes[i].Name < t.Nodes[j].Name
+	})
+	sort.Slice(t.Shards, func(i, j int) bool { return t.Shards[i].Name < t.Shards[j].Name })
+	for i := range t.Shards {
+		sort.Strings(t.Shards[i].Nodes)
+	}
+}

@@ -1,0 +1,163 @@
+// Package web owns the HTTP surface: the router, the handlers that turn the
+// exporter's state into responses, and the landing page. It decides nothing
+// about what is collected.
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/version"
+	toolkit "github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
+)
+
+// Deps is what the handlers need from the running daemon.
+type Deps struct {
+	TelemetryPath string
+	// Gatherer serves process, Go and build metrics next to the scrape.
+	Gatherer prometheus.Gatherer
+	// Scrape returns the collector of one scrape bound to ctx (the deadline).
+	Scrape func(ctx context.Context) prometheus.Collector
+	// Probe reads one node; ok is false when target is neither a
+	// discovered node nor allow-listed.
+	Probe func(ctx context.Context, target string) (c prometheus.Collector, ok bool)
+	// Timeout returns the configured scrape timeout and offset.
+	Timeout  func() (timeout, offset time.Duration)
+	Ready    func() bool
+	Reload   func() error
+	Topology func() any
+	Rules    func() ([]byte, error)
+	// APIs are extra JSON endpoints under /api/v1 (slowlog, events), by path.
+	APIs   map[string]http.Handler
+	Logger *slog.Logger
+}
+
+// NewRouter builds the HTTP handler.
+func NewRouter(d Deps) (http.Handler, error) {
+	r := chi.NewRouter()
+	r.Get(d.TelemetryPath, metricsHandler(d))
+	r.Get("/probe", probeHandler(d))
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	r.Get("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !d.Ready() {
+			http.Error(w, "not ready: the first discovery of the group's nodes has not succeeded yet", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	r.Post("/-/reload", func(w http.ResponseWriter, _ *http.Request) {
+		if err := d.Reload(); err != nil {
+			http.Error(w, "reload failed, the previous configuration stays in force: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		_, _ = w.Write([]byte("configuration reloaded\n"))
+	})
+	if d.Rules != nil {
+		r.Get("/rules", func(w http.ResponseWriter, _ *http.Request) {
+			b, err := d.Rules()
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			w.Header().Set("Content-Type", "application/yaml")
+			_, _ = w.Write(b)
+		})
+	}
+	r.Get("/api/v1/topology", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, d.Topology()) })
+	links := []toolkit.LandingLinks{
+		{Address: d.TelemetryPath, Text: "Metrics", Description: "every node of the group, CloudWatch and log tail series"},
+		{Address: "/probe?target=", Text: "Probe", Description: "one discovered node, for very large clusters"},
+		{Address: "/api/v1/topology", Text: "Topology", Description: "shards, nodes, roles and endpoints as JSON"},
+		{Address: "/healthz", Text: "Health"},
+		{Address: "/readyz", Text: "Readiness"},
+	}
+	if d.Rules != nil {
+		links = append(links, toolkit.LandingLinks{Address: "/rules", Text: "Alert rules", Description: "the five critical alarms as a Prometheus rule file"})
+	}
+	for path, h := range d.APIs {
+		r.Method(http.MethodGet, "/api/v1/"+path, h)
+		links = append(links, toolkit.LandingLinks{Address: "/api/v1/" + path, Text: "Recent " + path})
+	}
+	landing, err := toolkit.NewLandingPage(toolkit.LandingConfig{
+		Name:        "ElastiCache Exporter",
+		Description: "Prometheus exporter for Amazon ElastiCache Redis replication groups used as ksqlDB state storage",
+		Version:     version.Info(),
+		Links:       links,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.Handle("/", landing)
+	return r, nil
+}
+
+// ScrapeTimeout is Prometheus' X-Prometheus-Scrape-Timeout-Seconds minus
+// the offset, or the configured timeout when the header is absent or bad.
+func ScrapeTimeout(r *http.Request, timeout, offset time.Duration) time.Duration {
+	if v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); v != "" {
+		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 {
+			d := time.Duration(secs*float64(time.Second)) - offset
+			if d > 0 {
+				return d
+			}
+			return time.Duration(secs * float64(time.Second) / 2)
+		}
+	}
+	return timeout
+}
+
+func metricsHandler(d Deps) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		timeout, offset := d.Timeout()
+		ctx, cancel := context.WithTimeout(r.Context(), ScrapeTimeout(r, timeout, offset))
+		defer cancel()
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(d.Scrape(ctx))
+		promhttp.HandlerFor(prometheus.Gatherers{d.Gatherer, reg}, promhttp.HandlerOpts{
+			ErrorHandling: promhttp.ContinueOnError,
+			ErrorLog:      slog.NewLogLogger(d.Logger.Handler(), slog.LevelError),
+		}).ServeHTTP(w, r)
+	}
+}
+
+func probeHandler(d Deps) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		target := r.URL.Query().Get("target")
+		if _, _, err := net.SplitHostPort(target); err != nil {
+			http.Error(w, fmt.Sprintf("target %q: give a node as host:port (a discovered node or one listed in probe.allow)", target), http.StatusBadRequest)
+			return
+		}
+		timeout, offset := d.Timeout()
+		ctx, cancel := context.WithTimeout(r.Context(), ScrapeTimeout(r, timeout, offset))
+		defer cancel()
+		c, ok := d.Probe(ctx, target)
+		if !ok {
+			http.Error(w, fmt.Sprintf("target %q is neither a discovered node nor listed in probe.allow; the exporter only reads its own group", target), http.StatusForbidden)
+			return
+		}
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(c)
+		promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}).ServeHTTP(w, r)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// TopologyJSON is the /api/v1/topology document when nothing is adopted.
+func TopologyJSON(t *topology.Topology) any { return t }

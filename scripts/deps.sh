@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what builds, tests and the demo need on a fresh machine: Debian's
+# redis-server, prometheus (promtool), prometheus-alertmanager (amtool) and
+# prometheus-redis-exporter (the benchmark's baseline), helm and the Go
+# modules. It runs apt-get update once, and only when something is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v redis-cli >/dev/null || need+=(redis-tools)
+command -v promtool >/dev/null || need+=(prometheus)
+command -v amtool >/dev/null || need+=(prometheus-alertmanager)
+command -v prometheus-redis-exporter >/dev/null || need+=(prometheus-redis-exporter)
+command -v curl >/dev/null || need+=(curl)
+
+if [ ${#need[@]} -gt 0 ]; then
+  echo "deps: installing Debian packages: ${need[*]}"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# Debian starts the packaged services; the tests start their own processes
+# on free ports, so the system-wide ones are stopped to keep ports and CPU free.
+for svc in redis-server prometheus prometheus-alertmanager prometheus-redis-exporter; do
+  if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    systemctl stop "$svc" || true
+  fi
+done
+
+scripts/helm.sh >/dev/null
+if ! command -v terraform >/dev/null; then
+  echo "deps: terraform is not on PATH; installing it with go install"
+  GOBIN="$(go env GOPATH)/bin" go install github.com/hashicorp/terraform@v1.11.4
+fi
+go mod download
