@@ -209,11 +209,9 @@ func (c constCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// Run starts discovery and the background sources, serves HTTP, and stops
-// everything when ctx ends.
-func (a *App) Run(ctx context.Context, w WebOptions) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+// Start runs discovery and the background sources until ctx ends; the
+// returned function waits for them to stop.
+func (a *App) Start(ctx context.Context) (wait func()) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -224,6 +222,18 @@ func (a *App) Run(ctx context.Context, w WebOptions) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); run(ctx) }()
 	}
+	return wg.Wait
+}
+
+// Close releases the connections.
+func (a *App) Close() { a.pool.Close() }
+
+// Run starts discovery and the background sources, serves HTTP, and stops
+// everything when ctx ends.
+func (a *App) Run(ctx context.Context, w WebOptions) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wait := a.Start(ctx)
 
 	handler, err := a.Handler(w.TelemetryPath)
 	if err != nil {
@@ -243,7 +253,8 @@ func (a *App) Run(ctx context.Context, w WebOptions) error {
 		err = srv.Shutdown(shutdownCtx)
 		stop()
 	}
-	wg.Wait()
+	cancel()
+	wait()
 	a.pool.Close()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil

@@ -31,7 +31,6 @@ var infoMetrics = []infoMetric{
 	// Stats
 	{"total_connections_received", "redis_connections_received_total", "Connections accepted (INFO stats total_connections_received).", prometheus.CounterValue},
 	{"total_commands_processed", "redis_commands_processed_total", "Commands processed (INFO stats total_commands_processed).", prometheus.CounterValue},
-	{"instantaneous_ops_per_sec", "redis_instantaneous_ops_per_sec", "Redis' own short-term estimate of commands per second (INFO stats instantaneous_ops_per_sec).", prometheus.GaugeValue},
 	{"total_net_input_bytes", "redis_net_input_bytes_total", "Bytes read from the network (INFO stats total_net_input_bytes).", prometheus.CounterValue},
 	{"total_net_output_bytes", "redis_net_output_bytes_total", "Bytes written to the network (INFO stats total_net_output_bytes).", prometheus.CounterValue},
 	{"rejected_connections", "redis_rejected_connections_total", "Connections refused because maxclients was reached (INFO stats rejected_connections).", prometheus.CounterValue},

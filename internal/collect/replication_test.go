@@ -1,0 +1,113 @@
+package collect
+
+import (
+	"testing"
+	"time"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/redisinfo"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
+)
+
+func TestLagSeconds(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	h := []offsetSample{{t0, 100}, {t0.Add(10 * time.Second), 200}, {t0.Add(20 * time.Second), 1200}}
+	now := t0.Add(20 * time.Second)
+	tests := []struct {
+		name    string
+		replica int64
+		want    float64
+	}{
+		{"caught up", 1200, 0},
+		{"ahead (read after the primary)", 1300, 0},
+		{"halfway through the last interval", 700, 5},
+		{"at the second sample", 200, 10},
+		{"between the first two", 150, 15},
+		{"older than the history", 50, 20},
+	}
+	for _, tt := range tests {
+		if got := lagSeconds(h, tt.replica, now); got != tt.want {
+			t.Errorf("%s: lagSeconds(%d) = %v, want %v", tt.name, tt.replica, got, tt.want)
+		}
+	}
+	if got := lagSeconds(nil, 5, now); got != 0 {
+		t.Errorf("no history: %v", got)
+	}
+}
+
+func TestAppendSampleResetsAndTrims(t *testing.T) {
+	t0 := time.Unix(0, 0)
+	var h []offsetSample
+	for i := 0; i < offsetHistoryMax+10; i++ {
+		h = appendSample(h, offsetSample{t0.Add(time.Duration(i) * time.Second), int64(i)})
+	}
+	if len(h) != offsetHistoryMax {
+		t.Errorf("len = %d, want %d", len(h), offsetHistoryMax)
+	}
+	h = appendSample(h, offsetSample{t0.Add(time.Hour), 3}) // offsets went back: new history
+	if len(h) != 1 || h[0].offset != 3 {
+		t.Errorf("after a reset: %v", h)
+	}
+	h = appendSample(h, offsetSample{t0.Add(2 * time.Hour), 4})
+	if len(h) != 1 || h[0].offset != 4 {
+		t.Errorf("samples older than %s kept: %v", offsetHistoryAge, h)
+	}
+}
+
+func result(name, shard, role string, fields map[string]string) nodeResult {
+	info := redisinfo.Info{Fields: map[string]string{"role": role}}
+	for k, v := range fields {
+		info.Fields[k] = v
+	}
+	r := topology.RolePrimary
+	if role == "slave" {
+		r = topology.RoleReplica
+	}
+	return nodeResult{node: topology.Node{Name: name, Shard: shard, Role: r}, info: info, readAt: time.Now()}
+}
+
+func TestObserveCountsOneFailoverPerPrimaryChange(t *testing.T) {
+	s := newReplicationState()
+	round := func(primary, replica string) replicationView {
+		return s.observe([]nodeResult{
+			result(primary, "0", "master", map[string]string{"master_repl_offset": "500", "connected_slaves": "1"}),
+			result(replica, "0", "slave", map[string]string{"slave_repl_offset": "400", "master_link_status": "up"}),
+		})
+	}
+	v := round("a", "b")
+	if v.failovers["0"] != 0 || v.lagBytes["b"] != 100 {
+		t.Fatalf("first round: %+v", v)
+	}
+	if v = round("a", "b"); v.failovers["0"] != 0 {
+		t.Errorf("same primary counted: %+v", v.failovers)
+	}
+	if v = round("b", "a"); v.failovers["0"] != 1 {
+		t.Errorf("failover not counted: %+v", v.failovers)
+	}
+	if v = round("b", "a"); v.failovers["0"] != 1 {
+		t.Errorf("counted twice: %+v", v.failovers)
+	}
+}
+
+func TestObserveFlagsRolesDiscoveryDoesNotKnow(t *testing.T) {
+	promoted := result("b", "0", "master", map[string]string{"master_repl_offset": "1"})
+	promoted.node.Role = topology.RoleReplica // what discovery last saw
+	if v := newReplicationState().observe([]nodeResult{promoted}); !v.roleMismatch {
+		t.Error("a replica reporting role:master was not flagged for rediscovery")
+	}
+	if v := newReplicationState().observe([]nodeResult{result("a", "0", "master", nil)}); v.roleMismatch {
+		t.Error("matching roles flagged")
+	}
+}
+
+func TestObserveLinkDownUsesDownSince(t *testing.T) {
+	s := newReplicationState()
+	v := s.observe([]nodeResult{
+		result("r", "0", "slave", map[string]string{"master_link_status": "down", "master_link_down_since_seconds": "42", "slave_repl_offset": "1"}),
+	})
+	if v.lagSeconds["r"] != 42 {
+		t.Errorf("lag seconds = %v, want 42", v.lagSeconds["r"])
+	}
+	if _, ok := v.lagBytes["r"]; ok {
+		t.Error("lag bytes reported without a reachable primary")
+	}
+}
