@@ -1,0 +1,524 @@
+// Package helmtest tests the Helm chart in deploy/helm/elasticache-exporter
+// with the real helm binary: lint --strict and template for the default
+// values and every ci/ file, every rendered object decoded strictly into
+// its Kubernetes or prometheus-operator type, and the properties users rely
+// on (security context, probes, selectors, the config file, secrets).
+package helmtest
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
+)
+
+const (
+	chartDir   = "../helm/elasticache-exporter"
+	moduleRoot = "../.."
+	release    = "ec"
+	namespace  = "monitoring"
+	configDir  = "/etc/elasticache-exporter"
+)
+
+var (
+	helmOnce sync.Once
+	helmPath string
+	helmErr  error
+)
+
+// helm returns the helm binary: $HELM, or whatever scripts/helm.sh finds or
+// installs. A missing helm fails the tests rather than skipping them.
+func helm(t *testing.T) string {
+	t.Helper()
+	helmOnce.Do(func() {
+		if p := os.Getenv("HELM"); p != "" {
+			helmPath = p
+			return
+		}
+		cmd := exec.Command("sh", filepath.Join(moduleRoot, "scripts", "helm.sh"))
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		helmPath, helmErr = strings.TrimSpace(string(out)), err
+	})
+	if helmErr != nil || helmPath == "" {
+		t.Fatalf("no helm binary (scripts/helm.sh: %v); set HELM to one", helmErr)
+	}
+	return helmPath
+}
+
+func runHelm(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(helm(t), args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if err != nil {
+		return stdout.String() + stderr.String(), fmt.Errorf("helm %s: %w\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.String(), nil
+}
+
+// valueCases are the default values and every ci/ file.
+func valueCases(t *testing.T) map[string][]string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(chartDir, "ci", "*.yaml"))
+	if err != nil || len(files) < 3 {
+		t.Fatalf("want the ci/ values for cluster mode disabled, enabled and development, found %v (%v)", files, err)
+	}
+	cases := map[string][]string{"default": nil}
+	for _, f := range files {
+		cases[filepath.Base(f)] = []string{"-f", f}
+	}
+	return cases
+}
+
+func TestLintStrict(t *testing.T) {
+	for name, args := range valueCases(t) {
+		t.Run(name, func(t *testing.T) {
+			if out, err := runHelm(t, append([]string{"lint", "--strict", chartDir}, args...)...); err != nil {
+				t.Fatal(err)
+			} else if !strings.Contains(out, "0 chart(s) failed") {
+				t.Fatalf("helm lint: %s", out)
+			}
+		})
+	}
+}
+
+// rendered is one helm template output, decoded.
+type rendered struct {
+	deployment      *appsv1.Deployment
+	service         *corev1.Service
+	serviceAccount  *corev1.ServiceAccount
+	configMaps      map[string]*corev1.ConfigMap
+	serviceMonitor  *monitoringv1.ServiceMonitor
+	prometheusRule  *monitoringv1.PrometheusRule
+	networkPolicy   *networkingv1.NetworkPolicy
+	pdb             *policyv1.PodDisruptionBudget
+	objects         []metav1.Object
+	selectors       map[string]map[string]string // where -> selector
+	raw             string
+	exporterConfig  *config.Config
+	dashboardsByKey map[string]string
+}
+
+func render(t *testing.T, args ...string) *rendered {
+	t.Helper()
+	out, err := runHelm(t, append([]string{"template", release, chartDir, "--namespace", namespace}, args...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rendered{raw: out, configMaps: map[string]*corev1.ConfigMap{}, selectors: map[string]map[string]string{}, dashboardsByKey: map[string]string{}}
+	for _, doc := range strings.Split(out, "\n---\n") {
+		if strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(doc), "---")) == "" {
+			continue
+		}
+		var tm metav1.TypeMeta
+		if err := yaml.Unmarshal([]byte(doc), &tm); err != nil {
+			t.Fatalf("rendered document is not YAML: %v\n%s", err, doc)
+		}
+		var obj any
+		switch tm.APIVersion + "/" + tm.Kind {
+		case "apps/v1/Deployment":
+			obj = &appsv1.Deployment{}
+		case "v1/Service":
+			obj = &corev1.Service{}
+		case "v1/ServiceAccount":
+			obj = &corev1.ServiceAccount{}
+		case "v1/ConfigMap":
+			obj = &corev1.ConfigMap{}
+		case "monitoring.coreos.com/v1/ServiceMonitor":
+			obj = &monitoringv1.ServiceMonitor{}
+		case "monitoring.coreos.com/v1/PrometheusRule":
+			obj = &monitoringv1.PrometheusRule{}
+		case "networking.k8s.io/v1/NetworkPolicy":
+			obj = &networkingv1.NetworkPolicy{}
+		case "policy/v1/PodDisruptionBudget":
+			obj = &policyv1.PodDisruptionBudget{}
+		default:
+			// A Secret in particular: the chart must never carry one.
+			t.Fatalf("the chart renders a %s %s, which this test does not know; add its type here (never a Secret)", tm.APIVersion, tm.Kind)
+		}
+		// Strict: a misspelt or misplaced field is an error, as the API server's field validation would make it.
+		if err := yaml.UnmarshalStrict([]byte(doc), obj); err != nil {
+			t.Fatalf("%s does not decode strictly into its API type: %v\n%s", tm.Kind, err, doc)
+		}
+		r.objects = append(r.objects, obj.(metav1.Object))
+		switch o := obj.(type) {
+		case *appsv1.Deployment:
+			r.deployment = o
+			r.selectors["Deployment.spec.selector"] = o.Spec.Selector.MatchLabels
+		case *corev1.Service:
+			r.service = o
+			r.selectors["Service.spec.selector"] = o.Spec.Selector
+		case *corev1.ServiceAccount:
+			r.serviceAccount = o
+		case *corev1.ConfigMap:
+			r.configMaps[o.Name] = o
+		case *monitoringv1.ServiceMonitor:
+			r.serviceMonitor = o
+			r.selectors["ServiceMonitor.spec.selector"] = o.Spec.Selector.MatchLabels
+		case *monitoringv1.PrometheusRule:
+			r.prometheusRule = o
+		case *networkingv1.NetworkPolicy:
+			r.networkPolicy = o
+			r.selectors["NetworkPolicy.spec.podSelector"] = o.Spec.PodSelector.MatchLabels
+		case *policyv1.PodDisruptionBudget:
+			r.pdb = o
+			r.selectors["PodDisruptionBudget.spec.selector"] = o.Spec.Selector.MatchLabels
+		}
+	}
+	if r.deployment == nil || r.service == nil {
+		t.Fatalf("no Deployment or Service rendered:\n%s", out)
+	}
+	cm, ok := r.configMaps[release+"-elasticache-exporter"]
+	if !ok {
+		t.Fatalf("no ConfigMap %s-elasticache-exporter rendered", release)
+	}
+	cfg, err := config.Parse([]byte(cm.Data["config.yaml"]))
+	if err != nil {
+		t.Fatalf("the rendered config.yaml is not a valid exporter config: %v\n%s", err, cm.Data["config.yaml"])
+	}
+	r.exporterConfig = cfg
+	for _, cm := range r.configMaps {
+		if cm.Labels["grafana_dashboard"] == "" {
+			continue
+		}
+		for key, v := range cm.Data {
+			r.dashboardsByKey[key] = v
+		}
+	}
+	return r
+}
+
+func (r *rendered) container(t *testing.T) corev1.Container {
+	t.Helper()
+	cs := r.deployment.Spec.Template.Spec.Containers
+	if len(cs) != 1 {
+		t.Fatalf("Deployment has %d containers, want 1", len(cs))
+	}
+	return cs[0]
+}
+
+func TestTemplate(t *testing.T) {
+	for name, args := range valueCases(t) {
+		t.Run(name, func(t *testing.T) {
+			r := render(t, args...)
+			checkSecurity(t, r)
+			checkProbesAndArgs(t, r)
+			checkLabelsAndSelectors(t, r)
+			checkConfig(t, name, r)
+			checkServiceMonitor(t, name, r)
+			checkDashboards(t, r)
+			checkNetworkPolicy(t, r)
+		})
+	}
+}
+
+func checkSecurity(t *testing.T, r *rendered) {
+	t.Helper()
+	pod := r.deployment.Spec.Template.Spec
+	c := r.container(t)
+	psc, sc := pod.SecurityContext, c.SecurityContext
+	if psc == nil || sc == nil {
+		t.Fatal("pod or container securityContext missing")
+	}
+	if psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot || psc.RunAsUser == nil || *psc.RunAsUser == 0 {
+		t.Errorf("pod must run as a non-root user: %+v", psc)
+	}
+	if psc.SeccompProfile == nil || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+		t.Errorf("pod seccompProfile = %v, want RuntimeDefault", psc.SeccompProfile)
+	}
+	if sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem {
+		t.Error("container root filesystem is not read-only")
+	}
+	if sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+		t.Error("container allows privilege escalation")
+	}
+	if sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot {
+		t.Error("container does not require a non-root user")
+	}
+	if sc.Capabilities == nil || !slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(sc.Capabilities.Add) != 0 {
+		t.Errorf("capabilities = %+v, want drop [ALL] and no add", sc.Capabilities)
+	}
+	if sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+		t.Errorf("container seccompProfile = %v, want RuntimeDefault", sc.SeccompProfile)
+	}
+	if pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken {
+		t.Error("pod automounts a service account token; the exporter never calls the Kubernetes API")
+	}
+	if r.serviceAccount == nil || r.serviceAccount.AutomountServiceAccountToken == nil || *r.serviceAccount.AutomountServiceAccountToken {
+		t.Error("ServiceAccount missing or automountServiceAccountToken not false")
+	}
+	// The chart must never hold a secret: no Secret object (render fails on
+	// one), and nothing shaped like an inline password in the output.
+	for _, bad := range []string{"kind: Secret", "auth_token:", "requirepass", "password: "} {
+		if strings.Contains(r.raw, bad) {
+			t.Errorf("rendered output contains %q", bad)
+		}
+	}
+}
+
+func checkProbesAndArgs(t *testing.T, r *rendered) {
+	t.Helper()
+	c := r.container(t)
+	for _, p := range []struct {
+		name  string
+		probe *corev1.Probe
+		path  string
+	}{{"liveness", c.LivenessProbe, "/healthz"}, {"readiness", c.ReadinessProbe, "/readyz"}} {
+		if p.probe == nil || p.probe.HTTPGet == nil {
+			t.Errorf("%s probe is not an HTTP GET", p.name)
+			continue
+		}
+		if p.probe.HTTPGet.Path != p.path || p.probe.HTTPGet.Port.String() != "http" {
+			t.Errorf("%s probe GETs %s on port %s, want %s on http", p.name, p.probe.HTTPGet.Path, p.probe.HTTPGet.Port.String(), p.path)
+		}
+	}
+	if len(c.Ports) != 1 || c.Ports[0].Name != "http" || c.Ports[0].ContainerPort != 9763 {
+		t.Errorf("container ports = %+v, want http 9763", c.Ports)
+	}
+	if !slices.Contains(c.Args, "--config.file="+configDir+"/config.yaml") {
+		t.Errorf("args %v do not load %s/config.yaml", c.Args, configDir)
+	}
+	mounted := false
+	for _, m := range c.VolumeMounts {
+		mounted = mounted || (m.MountPath == configDir+"/config.yaml" && m.SubPath == "config.yaml")
+	}
+	if !mounted {
+		t.Errorf("config.yaml is not mounted at %s/config.yaml: %+v", configDir, c.VolumeMounts)
+	}
+	if r.service.Spec.Ports[0].Name != "http" || r.service.Spec.Ports[0].Port != 9763 {
+		t.Errorf("Service ports = %+v, want http 9763", r.service.Spec.Ports)
+	}
+}
+
+func checkLabelsAndSelectors(t *testing.T, r *rendered) {
+	t.Helper()
+	for _, o := range r.objects {
+		for _, l := range []string{"app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/version", "app.kubernetes.io/managed-by", "helm.sh/chart"} {
+			if o.GetLabels()[l] == "" {
+				t.Errorf("%s has no %s label", o.GetName(), l)
+			}
+		}
+		if o.GetNamespace() != namespace {
+			t.Errorf("%s is in namespace %q, want the release namespace %q", o.GetName(), o.GetNamespace(), namespace)
+		}
+	}
+	podLabels := r.deployment.Spec.Template.Labels
+	for where, sel := range r.selectors {
+		if len(sel) == 0 {
+			t.Errorf("%s is empty", where)
+		}
+		for k, v := range sel {
+			// A selector is immutable; a label that changes on upgrade would break `helm upgrade`.
+			if k == "helm.sh/chart" || k == "app.kubernetes.io/version" {
+				t.Errorf("%s contains %s", where, k)
+			}
+			if where != "ServiceMonitor.spec.selector" && podLabels[k] != v {
+				t.Errorf("%s %s=%s does not match the pod labels %v", where, k, v, podLabels)
+			}
+		}
+	}
+	if sm := r.serviceMonitor; sm != nil && !reflect.DeepEqual(sm.Spec.Selector.MatchLabels, r.service.Spec.Selector) {
+		t.Errorf("ServiceMonitor selects %v but the Service's labels are selected by %v", sm.Spec.Selector.MatchLabels, r.service.Spec.Selector)
+	}
+}
+
+func checkConfig(t *testing.T, name string, r *rendered) {
+	t.Helper()
+	cfg := r.exporterConfig
+	err := cfg.Validate()
+	if name == "default" {
+		// The default values name no Redis: the exporter exits saying so and
+		// NOTES.txt warns. Nothing else may be wrong with them.
+		if err == nil || strings.Count(err.Error(), ";")+1 > 2 || !strings.Contains(err.Error(), "redis.addrs") {
+			t.Errorf("default config: Validate() = %v, want only the missing redis.addrs", err)
+		}
+	} else if err != nil {
+		t.Errorf("rendered config does not validate: %v", err)
+	}
+	c := r.container(t)
+	pod := r.deployment.Spec.Template.Spec
+	if cfg.Redis.Password.IsSet() {
+		if cfg.Redis.Password.File != configDir+"/auth/token" || cfg.Redis.Password.Env != "" {
+			t.Errorf("redis.password = %+v, want the file %s/auth/token", cfg.Redis.Password, configDir)
+		}
+		var vol *corev1.Volume
+		for i := range pod.Volumes {
+			if pod.Volumes[i].Name == "auth" {
+				vol = &pod.Volumes[i]
+			}
+		}
+		if vol == nil || vol.Secret == nil || len(vol.Secret.Items) != 1 || vol.Secret.Items[0].Path != "token" {
+			t.Fatalf("the AUTH token Secret is not mounted as the file token: %+v", vol)
+		}
+		found := false
+		for _, m := range c.VolumeMounts {
+			found = found || (m.Name == "auth" && m.MountPath == configDir+"/auth" && m.SubPath == "" && m.ReadOnly)
+		}
+		if !found {
+			t.Errorf("auth volume not mounted read-only at %s/auth (without subPath, so rotation reaches the pod)", configDir)
+		}
+	}
+	for _, e := range c.Env {
+		if e.Value != "" && strings.Contains(strings.ToLower(e.Name), "password") {
+			t.Errorf("env %s carries a password in clear", e.Name)
+		}
+	}
+}
+
+// wantReplicationGroup is the replication_group target label each values
+// case must produce: from replicationGroupId, else from
+// config.elasticache.replication_group_id.
+var wantReplicationGroup = map[string]string{
+	"default":                           "",
+	"cluster-mode-disabled-values.yaml": "kafka-platform-prod",
+	"cluster-mode-enabled-values.yaml":  "kafka-platform-prod",
+	"development-values.yaml":           "kafka-platform-dev",
+}
+
+func checkServiceMonitor(t *testing.T, name string, r *rendered) {
+	t.Helper()
+	sm := r.serviceMonitor
+	if sm == nil {
+		t.Fatal("no ServiceMonitor rendered")
+	}
+	if len(sm.Spec.Endpoints) != 1 {
+		t.Fatalf("ServiceMonitor has %d endpoints, want 1", len(sm.Spec.Endpoints))
+	}
+	ep := sm.Spec.Endpoints[0]
+	if ep.Port != "http" || ep.Path != "/metrics" || ep.Interval == "" {
+		t.Errorf("endpoint = port %q path %q interval %q", ep.Port, ep.Path, ep.Interval)
+	}
+	group, known := wantReplicationGroup[name]
+	if !known {
+		t.Fatalf("no expected replication group for %s; add it to wantReplicationGroup", name)
+	}
+	if group == "" && len(ep.RelabelConfigs) != 0 {
+		t.Errorf("relabelings %+v without a replication group", ep.RelabelConfigs)
+	}
+	if group != "" {
+		found := false
+		for _, rc := range ep.RelabelConfigs {
+			found = found || (rc.TargetLabel == "replication_group" && rc.Replacement != nil && *rc.Replacement == group)
+		}
+		if !found {
+			t.Errorf("no relabeling sets replication_group=%q: %+v", group, ep.RelabelConfigs)
+		}
+	}
+	probeScheme := r.container(t).ReadinessProbe.HTTPGet.Scheme
+	if ep.TLSConfig != nil {
+		if ep.Scheme == nil || strings.ToLower(string(*ep.Scheme)) != "https" {
+			t.Errorf("ServiceMonitor has tlsConfig but scheme %v", ep.Scheme)
+		}
+		if probeScheme != corev1.URISchemeHTTPS {
+			t.Errorf("scraped over TLS but the probes use %s", probeScheme)
+		}
+	} else if probeScheme == corev1.URISchemeHTTPS {
+		t.Error("the exporter serves HTTPS but the ServiceMonitor scrapes HTTP")
+	}
+}
+
+func checkDashboards(t *testing.T, r *rendered) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(moduleRoot, "dashboards", "*.json"))
+	if len(files) == 0 {
+		t.Fatal("no dashboards/*.json")
+	}
+	for _, f := range files {
+		want, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := r.dashboardsByKey[filepath.Base(f)]
+		if !ok {
+			t.Errorf("dashboard %s is not in a ConfigMap labelled grafana_dashboard", filepath.Base(f))
+			continue
+		}
+		if strings.TrimSpace(got) != strings.TrimSpace(string(want)) {
+			t.Errorf("the chart's copy of %s differs from dashboards/; run go test ./dashboards -run TestGolden -update", filepath.Base(f))
+		}
+	}
+	for _, cm := range r.configMaps {
+		if cm.Labels["grafana_dashboard"] != "" && cm.Labels["grafana_dashboard"] != "1" {
+			t.Errorf("ConfigMap %s: grafana_dashboard=%q, want \"1\"", cm.Name, cm.Labels["grafana_dashboard"])
+		}
+	}
+}
+
+func checkNetworkPolicy(t *testing.T, r *rendered) {
+	t.Helper()
+	np := r.networkPolicy
+	if np == nil {
+		return
+	}
+	if !slices.Contains(np.Spec.PolicyTypes, networkingv1.PolicyTypeEgress) {
+		t.Error("NetworkPolicy does not restrict egress")
+	}
+	allowed := map[string]bool{"TCP/6379": true, "TCP/443": true, "UDP/53": true, "TCP/53": true}
+	for _, e := range np.Spec.Egress {
+		if len(e.Ports) == 0 {
+			t.Error("an egress rule allows every port")
+		}
+		for _, p := range e.Ports {
+			key := fmt.Sprintf("%s/%s", *p.Protocol, p.Port.String())
+			if !allowed[key] {
+				t.Errorf("egress to %s; want only Redis 6379, AWS APIs 443 and DNS", key)
+			}
+		}
+	}
+}
+
+// TestSchemaRejects checks that values.schema.json refuses what must not
+// reach a cluster: a password in values, credentials in an address, an
+// unknown exporter config key, and web TLS without its certificate.
+func TestSchemaRejects(t *testing.T) {
+	for name, set := range map[string][]string{
+		"password in config":       {"--set", "config.redis.password.file=/x"},
+		"credentials in address":   {"--set", "config.redis.addrs[0]=redis://user:hunter2@host:6379"},
+		"unknown config key":       {"--set", "config.redis.pasword=x"},
+		"unknown alarm":            {"--set", "config.alarms.ElastiCacheOops.threshold=1"},
+		"bad duration":             {"--set", "config.discovery.interval=30 seconds"},
+		"web tls without secret":   {"--set", "web.tls.enabled=true"},
+		"unknown top-level value":  {"--set", "replicas=2"},
+		"bad grafana label (none)": {"--set", "dashboards.label="},
+	} {
+		t.Run(name, func(t *testing.T) {
+			out, err := runHelm(t, append([]string{"template", release, chartDir}, set...)...)
+			if err == nil {
+				t.Fatalf("helm template accepted %v", set)
+			}
+			if strings.Contains(out, "hunter2") {
+				t.Errorf("the error repeats the password: %s", out)
+			}
+		})
+	}
+}
+
+// TestIRSAAnnotation checks the ServiceAccount carries the role annotation
+// from values (the cluster-mode-disabled ci file sets it).
+func TestIRSAAnnotation(t *testing.T) {
+	r := render(t, "-f", filepath.Join(chartDir, "ci", "cluster-mode-disabled-values.yaml"))
+	if got := r.serviceAccount.Annotations["eks.amazonaws.com/role-arn"]; !strings.HasPrefix(got, "arn:aws:iam::") {
+		t.Errorf("ServiceAccount role-arn annotation = %q", got)
+	}
+	if r.pdb == nil || r.networkPolicy == nil {
+		t.Error("cluster-mode-disabled-values.yaml enables the PodDisruptionBudget and NetworkPolicy; not rendered")
+	}
+}
