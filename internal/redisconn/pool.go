@@ -4,7 +4,6 @@
 package redisconn
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
 )
@@ -166,6 +166,9 @@ func NewClient(creds Credentials, addr, serverName string) *redis.Client {
 		// CLIENT SETINFO is Redis 7.2+; on older engines it only adds errors
 		// to errorstats.
 		DisableIdentity: true,
+		// Maintenance notifications need CLIENT MAINT_NOTIFICATIONS, which
+		// Redis 7.0 does not know; a scrape needs none of it.
+		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
 	}
 	if creds.TLS != nil {
 		tc := creds.TLS.Clone()
@@ -179,7 +182,3 @@ func NewClient(creds Credentials, addr, serverName string) *redis.Client {
 	}
 	return redis.NewClient(opts)
 }
-
-// Ping checks one address with the given credentials (used by /probe for
-// allow-listed targets outside the topology).
-func Ping(ctx context.Context, c *redis.Client) error { return c.Ping(ctx).Err() }
