@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Checks the Terraform module in provision/terraform without touching AWS:
+#   fmt -check, init + validate of the module, terraform test (mocked AWS
+#   provider), the seed-example roots still matching the module README's
+#   usage blocks, and init + validate of every examples/* and
+#   tests/seed_examples/* root.
+#
+# Providers: -plugin-dir=$TF_PLUGIN_DIR when set, else /opt/tf-plugins when it
+# exists, else a normal init (needs the registry). Every init writes into a
+# throwaway TF_DATA_DIR and lock files it creates are removed, so the tree is
+# left as found. Runs every step, then exits 1 if any failed.
+#
+# SEED_README points at the README whose usage blocks tests/seed_examples
+# copies (default: the seed's copy); when it is absent that check is skipped
+# and says so.
+set -uo pipefail
+
+repo_root=$(cd "$(dirname "$0")/.." && pwd)
+module_dir="$repo_root/provision/terraform"
+seed_readme=${SEED_README:-/work/shared/seed/elasticache-module-README.md}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/terraform-test.XXXXXX")
+created_locks=()
+cleanup() {
+	local f
+	for f in "${created_locks[@]}"; do rm -f "$f"; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+export TF_IN_AUTOMATION=1
+export CHECKPOINT_DISABLE=1
+# Without a CLI config file Terraform warns on every command; an empty one
+# means the same as none.
+cli_config=${TF_CLI_CONFIG_FILE:-${HOME:-/nonexistent}/.terraformrc}
+if [[ ! -e $cli_config ]]; then
+	: >"$work/terraformrc"
+	export TF_CLI_CONFIG_FILE="$work/terraformrc"
+fi
+
+plugin_dir=${TF_PLUGIN_DIR:-}
+if [[ -z $plugin_dir && -d /opt/tf-plugins ]]; then
+	plugin_dir=/opt/tf-plugins
+fi
+init_args=(-backend=false -input=false -no-color)
+if [[ -n $plugin_dir ]]; then
+	init_args+=("-plugin-dir=$plugin_dir")
+else
+	# Download each provider once for all the roots.
+	mkdir -p "$work/plugin-cache"
+	export TF_PLUGIN_CACHE_DIR="$work/plugin-cache"
+fi
+
+failed=()
+start=$SECONDS
+
+# tf DIR ARGS...: terraform in DIR with a data dir of its own under $work.
+tf() {
+	local dir=$1
+	shift
+	TF_DATA_DIR="$work/data/${dir//\//_}" terraform -chdir="$dir" "$@"
+}
+
+# init_validate DIR: init (remembering a lock file it creates) and validate.
+init_validate() {
+	local dir=$1
+	[[ -e $dir/.terraform.lock.hcl ]] || created_locks+=("$dir/.terraform.lock.hcl")
+	if ! tf "$dir" init "${init_args[@]}" >"$work/init.log" 2>&1; then
+		cat "$work/init.log"
+		return 1
+	fi
+	tf "$dir" validate -no-color
+}
+
+# step NAME CMD...: run, time and record one check.
+step() {
+	local name=$1 t0=$SECONDS
+	shift
+	echo "==> $name"
+	if "$@"; then
+		echo "    ok ($((SECONDS - t0))s)"
+	else
+		echo "    FAILED: $name ($((SECONDS - t0))s)"
+		failed+=("$name")
+	fi
+}
+
+# readme_block N: the Nth ```hcl block of the seed README.
+readme_block() {
+	awk -v k="$1" '/^```hcl[[:space:]]*$/ { n++; inside = (n == k); next } /^```/ { inside = 0 } inside' "$seed_readme"
+}
+
+# normalized: drop the source line and all whitespace (terraform fmt only
+# changes whitespace), so what remains is the block's content.
+normalized() {
+	grep -v '^[[:space:]]*source[[:space:]]*=' | tr -d ' \t\r\n'
+}
+
+check_seed_copies() {
+	if [[ ! -f $seed_readme ]]; then
+		echo "    SKIP: $seed_readme not found; set SEED_README to the module README to compare"
+		return 0
+	fi
+	local i=0 root rc=0
+	for root in cluster_mode_disabled cluster_mode_enabled development; do
+		i=$((i + 1))
+		local want got
+		want=$(readme_block "$i" | normalized)
+		got=$(sed -n '/^module "elasticache" {/,$p' "tests/seed_examples/$root/main.tf" | normalized)
+		if [[ -z $want || $want != "$got" ]]; then
+			echo "    tests/seed_examples/$root/main.tf differs from usage block $i of $seed_readme:"
+			diff <(readme_block "$i" | grep -v '^[[:space:]]*source[[:space:]]*=' | tr -s ' ') \
+				<(sed -n '/^module "elasticache" {/,$p' "tests/seed_examples/$root/main.tf" | grep -v '^[[:space:]]*source[[:space:]]*=' | tr -s ' ') | sed 's/^/      /'
+			rc=1
+		else
+			echo "    tests/seed_examples/$root matches usage block $i"
+		fi
+	done
+	return $rc
+}
+
+run_tests() {
+	tf . test -no-color >"$work/test.log" 2>&1
+	local rc=$?
+	cat "$work/test.log"
+	grep -E '^(Success|Failure)!' "$work/test.log" | sed 's/^/    summary: /'
+	return $rc
+}
+
+cd "$module_dir" || exit 1
+echo "terraform-test: $(terraform version -json 2>/dev/null | grep -m1 terraform_version | tr -d ' ,"' || true) providers: ${plugin_dir:-registry}"
+
+step "fmt -check -recursive" terraform fmt -check -recursive -diff -no-color .
+step "init + validate (module)" init_validate .
+step "terraform test" run_tests
+step "seed examples match README" check_seed_copies
+for dir in examples/* tests/seed_examples/*; do
+	[[ -d $dir ]] || continue
+	[[ $dir == tests/seed_examples/stubs ]] && continue
+	step "init + validate $dir" init_validate "$dir"
+done
+
+echo "terraform-test: $((SECONDS - start))s"
+if ((${#failed[@]})); then
+	printf 'terraform-test: FAILED: %s\n' "${failed[@]}"
+	exit 1
+fi
+echo "terraform-test: all checks passed"
