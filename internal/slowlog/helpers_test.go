@@ -1,0 +1,94 @@
+package slowlog
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
+)
+
+const exporterName = "elasticache-exporter"
+
+func testRecorder(keepArgs bool) *Recorder {
+	return NewRecorder(exporterName,
+		config.SlowlogConfig{Enabled: true, KeepArgs: keepArgs, MaxArgLen: 8, HistorySize: 1000},
+		config.LogsConfig{HistorySize: 1000})
+}
+
+// sample sums the samples of a metric family whose labels include want
+// (a histogram counts its observations).
+func sample(t testing.TB, c prometheus.Collector, name string, want map[string]string) float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("gather: %v", err)
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range mf.GetMetric() {
+			have := map[string]string{}
+			for _, l := range m.GetLabel() {
+				have[l.GetName()] = l.GetValue()
+			}
+			for k, v := range want {
+				if have[k] != v {
+					continue metrics
+				}
+			}
+			switch {
+			case m.Counter != nil:
+				sum += m.GetCounter().GetValue()
+			case m.Gauge != nil:
+				sum += m.GetGauge().GetValue()
+			case m.Histogram != nil:
+				sum += float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	return sum
+}
+
+// exposition renders everything the collectors export, as Prometheus would
+// read it.
+func exposition(t testing.TB, cs ...prometheus.Collector) string {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(cs...)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("gather: %v", err)
+	}
+	var b bytes.Buffer
+	for _, mf := range mfs {
+		if _, err := expfmt.MetricFamilyToText(&b, mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.String()
+}
+
+// apiBody calls a history handler and returns status and body.
+func apiBody(h http.Handler, url string) (int, string) {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", url, nil))
+	return rec.Code, rec.Body.String()
+}
+
+func slowCfg(size int) config.SlowlogConfig {
+	return config.SlowlogConfig{Enabled: true, MaxArgLen: 8, HistorySize: size}
+}
+
+func logsCfg(size int) config.LogsConfig {
+	return config.LogsConfig{HistorySize: size}
+}

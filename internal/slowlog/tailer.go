@@ -1,0 +1,338 @@
+package slowlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
+)
+
+// Log types, as ElastiCache names them in stream names and as the log label.
+const (
+	LogSlow   = "slow-log"
+	LogEngine = "engine-log"
+)
+
+// FilterLogEventsAPI is the one CloudWatch Logs call the tail makes;
+// *cloudwatchlogs.Client satisfies it.
+type FilterLogEventsAPI interface {
+	FilterLogEvents(ctx context.Context, in *cloudwatchlogs.FilterLogEventsInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.FilterLogEventsOutput, error)
+}
+
+var _ FilterLogEventsAPI = (*cloudwatchlogs.Client)(nil)
+
+// StreamNode names one node's log streams.
+type StreamNode struct {
+	CacheClusterID string
+	CacheNodeID    string
+}
+
+// Paging limits. FilterLogEvents returns at most 10000 events a page.
+const (
+	defaultPageLimit = 10000
+	defaultMaxPages  = 50
+	// maxStreamNames is FilterLogEvents' limit on logStreamNames.
+	maxStreamNames = 100
+)
+
+var (
+	logLinesDesc = prometheus.NewDesc("elasticache_exporter_log_lines_total",
+		"Lines read from the CloudWatch Logs group of the log, each once.", []string{"log"}, nil)
+	logUnparsedDesc = prometheus.NewDesc("elasticache_exporter_log_lines_unparsed_total",
+		"Lines of the log that parsed neither as JSON nor as TEXT; they are kept raw in the recent history.", []string{"log"}, nil)
+	logLagDesc = prometheus.NewDesc("elasticache_exporter_log_tail_lag_seconds",
+		"Now minus the time of the newest event read from the log's CloudWatch Logs group.", []string{"log"}, nil)
+	logAPICallsDesc = prometheus.NewDesc("elasticache_exporter_log_tail_api_calls_total",
+		"FilterLogEvents calls made to tail the log (each is a billed API request).", []string{"log"}, nil)
+	logAPIErrorsDesc = prometheus.NewDesc("elasticache_exporter_log_tail_api_errors_total",
+		"FilterLogEvents calls for the log that failed.", []string{"log"}, nil)
+	logLastSuccessDesc = prometheus.NewDesc("elasticache_exporter_log_tail_last_success_timestamp_seconds",
+		"When a poll of the log last completed without error.", []string{"log"}, nil)
+)
+
+// Tailer follows ElastiCache's slow-log and engine-log groups in CloudWatch
+// Logs with FilterLogEvents, from a checkpoint kept in logs.state_file.
+type Tailer struct {
+	cfg    config.LogsConfig
+	api    FilterLogEventsAPI
+	rec    *Recorder
+	log    *slog.Logger
+	now    func() time.Time
+	groups map[string]string // log type → group
+
+	pageLimit int32
+	maxPages  int
+
+	pollMu sync.Mutex // one poll at a time
+
+	mu      sync.Mutex
+	state   *tailState
+	nodes   []StreamNode
+	counter map[string]*logCounters
+}
+
+type logCounters struct {
+	lines, unparsed, calls, errors float64
+	lastSuccess                    time.Time
+}
+
+// NewTailer builds a tail of the configured groups (either may be empty) and
+// loads the checkpoint from logs.state_file.
+func NewTailer(cfg config.LogsConfig, api FilterLogEventsAPI, rec *Recorder, logger *slog.Logger) (*Tailer, error) {
+	st, err := loadState(cfg.StateFile)
+	if err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	t := &Tailer{cfg: cfg, api: api, rec: rec, log: logger, now: time.Now,
+		groups:    map[string]string{},
+		pageLimit: defaultPageLimit, maxPages: defaultMaxPages,
+		state: st, counter: map[string]*logCounters{}}
+	if cfg.SlowLogGroup != "" {
+		t.groups[LogSlow] = cfg.SlowLogGroup
+		t.counter[LogSlow] = &logCounters{}
+	}
+	if cfg.EngineLogGroup != "" {
+		t.groups[LogEngine] = cfg.EngineLogGroup
+		t.counter[LogEngine] = &logCounters{}
+	}
+	return t, nil
+}
+
+// SetNodes narrows the tail to the nodes' streams
+// (elasticache/<engine>/<cache-cluster-id>/<cache-node-id>/<log-type>); with
+// no nodes, or more than FilterLogEvents accepts, it reads the whole group.
+// Call it after every discovery of an adopted group.
+func (t *Tailer) SetNodes(nodes []StreamNode) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.nodes = append([]StreamNode(nil), nodes...)
+}
+
+// Run polls at once and then every logs.poll_interval until ctx ends. Errors
+// are logged and counted; the tail goes on.
+func (t *Tailer) Run(ctx context.Context) {
+	if len(t.groups) == 0 {
+		return
+	}
+	tick := time.NewTicker(t.cfg.PollInterval)
+	defer tick.Stop()
+	for {
+		if err := t.Poll(ctx); err != nil && ctx.Err() == nil {
+			t.log.Warn("CloudWatch Logs tail poll failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// Poll reads every configured group once from its checkpoint to the end.
+func (t *Tailer) Poll(ctx context.Context) error {
+	t.pollMu.Lock()
+	defer t.pollMu.Unlock()
+	var errs []error
+	for _, kind := range []string{LogSlow, LogEngine} {
+		if group, ok := t.groups[kind]; ok {
+			if err := t.pollGroup(ctx, kind, group); err != nil {
+				errs = append(errs, fmt.Errorf("tail %s group %s: %w", kind, group, err))
+			} else {
+				t.mu.Lock()
+				t.counter[kind].lastSuccess = t.now()
+				t.mu.Unlock()
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (t *Tailer) pollGroup(ctx context.Context, kind, group string) error {
+	lookbackMs := t.cfg.Lookback.Milliseconds()
+	t.mu.Lock()
+	cp := t.state.Logs[kind]
+	if cp == nil || cp.Group != group {
+		// First start, or another group: begin at now (minus the lookback).
+		cp = &checkpoint{Group: group, NewestMs: t.now().UnixMilli(), Seen: map[string]int64{}}
+		t.state.Logs[kind] = cp
+	}
+	streams := t.streamNames(kind)
+	t.mu.Unlock()
+
+	in := &cloudwatchlogs.FilterLogEventsInput{
+		LogGroupName: aws.String(group),
+		Limit:        aws.Int32(t.pageLimit),
+	}
+	if len(streams) > 0 {
+		in.LogStreamNames = streams
+	}
+	for page := 0; page < t.maxPages; page++ {
+		if in.NextToken == nil {
+			in.StartTime = aws.Int64(max(cp.NewestMs-lookbackMs, 0))
+		}
+		out, err := t.call(ctx, kind, in)
+		var notFound *types.ResourceNotFoundException
+		if err != nil && len(in.LogStreamNames) > 0 && errors.As(err, &notFound) {
+			// A node whose stream does not exist yet: read the whole group.
+			in.LogStreamNames, in.NextToken = nil, nil
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		took := 0
+		for _, ev := range out.Events {
+			if t.consume(kind, cp, ev, lookbackMs) {
+				took++
+			}
+		}
+		t.mu.Lock()
+		cp.prune(lookbackMs)
+		err = t.state.save(t.cfg.StateFile)
+		t.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		switch {
+		case out.NextToken != nil && *out.NextToken != "":
+			in.NextToken = out.NextToken
+		case took > 0 && len(out.Events) >= int(t.pageLimit):
+			// A full page without a token (some emulators): ask again from
+			// the new checkpoint rather than assume the end.
+			in.NextToken = nil
+		default:
+			return nil
+		}
+	}
+	return nil // the rest waits for the next poll, from the checkpoint
+}
+
+func (t *Tailer) call(ctx context.Context, kind string, in *cloudwatchlogs.FilterLogEventsInput) (*cloudwatchlogs.FilterLogEventsOutput, error) {
+	out, err := t.api.FilterLogEvents(ctx, in)
+	t.mu.Lock()
+	t.counter[kind].calls++
+	if err != nil {
+		t.counter[kind].errors++
+	}
+	t.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("FilterLogEvents: %w", err)
+	}
+	return out, nil
+}
+
+// streamNames lists the per-node streams of the log type, or nil for the
+// whole group. Callers hold t.mu.
+func (t *Tailer) streamNames(kind string) []string {
+	if len(t.nodes) == 0 || len(t.nodes) > maxStreamNames {
+		return nil
+	}
+	names := make([]string, 0, len(t.nodes))
+	for _, n := range t.nodes {
+		if n.CacheClusterID == "" || n.CacheNodeID == "" {
+			return nil
+		}
+		names = append(names, fmt.Sprintf("elasticache/%s/%s/%s/%s", t.cfg.Engine, n.CacheClusterID, n.CacheNodeID, kind))
+	}
+	return names
+}
+
+// consume handles one delivered event once; it reports whether it was new.
+func (t *Tailer) consume(kind string, cp *checkpoint, ev types.FilteredLogEvent, lookbackMs int64) bool {
+	ts := aws.ToInt64(ev.Timestamp)
+	stream := aws.ToString(ev.LogStreamName)
+	key := stream + "\x00" + aws.ToString(ev.EventId)
+	t.mu.Lock()
+	isNew := cp.take(key, ts, lookbackMs)
+	c := t.counter[kind]
+	if isNew {
+		c.lines++
+	}
+	t.mu.Unlock()
+	if !isNew {
+		return false
+	}
+	msg := aws.ToString(ev.Message)
+	at := time.UnixMilli(ts).UTC()
+	switch kind {
+	case LogSlow:
+		l, err := ParseSlowLogLine(msg)
+		if err != nil {
+			t.countUnparsed(kind)
+			t.rec.recordRawSlow(msg, at, nodeFromStream(stream))
+			return true
+		}
+		if t.rec.ownEntry(l.ClientName) {
+			return true
+		}
+		t.rec.recordSlow(entryFromLogLine(l, t.rec.args))
+	case LogEngine:
+		l, err := ParseEngineLogLine(msg)
+		if err != nil {
+			t.countUnparsed(kind)
+			t.rec.recordEngine(EngineEvent{Node: nodeFromStream(stream), Time: at, Level: "unknown",
+				Event: EventOther, Raw: truncateArg(msg, maxRawLen)})
+			return true
+		}
+		t.rec.recordEngine(EngineEvent{Node: l.CacheClusterID, CacheNodeID: l.CacheNodeID, Time: l.Time,
+			Level: l.Level, Role: l.Role, Event: ClassifyEngineMessage(l.Message), Message: l.Message})
+	}
+	return true
+}
+
+func (t *Tailer) countUnparsed(kind string) {
+	t.mu.Lock()
+	t.counter[kind].unparsed++
+	t.mu.Unlock()
+}
+
+// nodeFromStream takes the cache cluster id from an ElastiCache stream name
+// elasticache/<engine>/<cache-cluster-id>/<cache-node-id>/<log-type>, so a
+// raw line can still be filtered by node ("" for other names).
+func nodeFromStream(stream string) string {
+	p := strings.Split(stream, "/")
+	if len(p) == 5 && p[0] == "elasticache" {
+		return p[2]
+	}
+	return ""
+}
+
+// Describe implements prometheus.Collector.
+func (t *Tailer) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{logLinesDesc, logUnparsedDesc, logLagDesc, logAPICallsDesc, logAPIErrorsDesc, logLastSuccessDesc} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (t *Tailer) Collect(ch chan<- prometheus.Metric) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	for kind, c := range t.counter {
+		ch <- prometheus.MustNewConstMetric(logLinesDesc, prometheus.CounterValue, c.lines, kind)
+		ch <- prometheus.MustNewConstMetric(logUnparsedDesc, prometheus.CounterValue, c.unparsed, kind)
+		ch <- prometheus.MustNewConstMetric(logAPICallsDesc, prometheus.CounterValue, c.calls, kind)
+		ch <- prometheus.MustNewConstMetric(logAPIErrorsDesc, prometheus.CounterValue, c.errors, kind)
+		if !c.lastSuccess.IsZero() {
+			ch <- prometheus.MustNewConstMetric(logLastSuccessDesc, prometheus.GaugeValue, float64(c.lastSuccess.UnixMilli())/1000, kind)
+		}
+		if cp := t.state.Logs[kind]; cp != nil && cp.NewestEventMs > 0 && cp.Group == t.groups[kind] {
+			lag := now.Sub(time.UnixMilli(cp.NewestEventMs)).Seconds()
+			ch <- prometheus.MustNewConstMetric(logLagDesc, prometheus.GaugeValue, max(lag, 0), kind)
+		}
+	}
+}
