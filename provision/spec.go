@@ -1,0 +1,359 @@
+// Package provision creates an ElastiCache Redis replication group and what
+// it needs (security group, cache subnet group, parameter group, log groups,
+// the five CloudWatch alarms) through the AWS SDK, from a spec that uses the
+// seed Terraform module's variable names, and reads the module's outputs
+// back from an adopted group. Every step creates only what is missing, so a
+// second apply changes nothing. provision/terraform holds the same thing as
+// a Terraform module.
+package provision
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
+)
+
+// Spec is the seed module's input variables. Keys in the YAML file are the
+// variable names; unknown keys are refused.
+type Spec struct {
+	ProjectName      string   `yaml:"project_name"`
+	Environment      string   `yaml:"environment"`
+	VPCID            string   `yaml:"vpc_id"`
+	PrivateSubnetIDs []string `yaml:"private_subnet_ids"`
+
+	NodeType      string `yaml:"node_type"`
+	EngineVersion string `yaml:"engine_version"`
+
+	ClusterModeEnabled bool `yaml:"cluster_mode_enabled"`
+	// Sizing: nil means the module's default (3 nodes; 3 shards of 1+2).
+	// They are pointers so that a value given for the other mode is an error
+	// rather than silently ignored.
+	NumCacheNodes        *int `yaml:"num_cache_nodes"`
+	NumNodeGroups        *int `yaml:"num_node_groups"`
+	ReplicasPerNodeGroup *int `yaml:"replicas_per_node_group"`
+
+	AutomaticFailoverEnabled bool `yaml:"automatic_failover_enabled"`
+	MultiAZEnabled           bool `yaml:"multi_az_enabled"`
+
+	SnapshotRetentionLimit int    `yaml:"snapshot_retention_limit"`
+	SnapshotWindow         string `yaml:"snapshot_window"`
+	// SkipFinalSnapshot only matters when the group is deleted, which
+	// provision never does; it is accepted so a module's tfvars carry over.
+	SkipFinalSnapshot bool `yaml:"skip_final_snapshot"`
+
+	EKSNodeSecurityGroupID   string `yaml:"eks_node_security_group_id"`
+	AtRestEncryptionEnabled  bool   `yaml:"at_rest_encryption_enabled"`
+	TransitEncryptionEnabled bool   `yaml:"transit_encryption_enabled"`
+	// AuthToken says where the AUTH token is read from ({file: PATH} or
+	// {env: VAR}); an inline token is refused so specs can be committed.
+	AuthToken config.SecretSource `yaml:"auth_token"`
+
+	MaxmemoryPolicy string `yaml:"maxmemory_policy"`
+	Timeout         int    `yaml:"timeout"`
+
+	CreateCloudwatchAlarms bool              `yaml:"create_cloudwatch_alarms"`
+	AlarmActions           []string          `yaml:"alarm_actions"`
+	NotificationTopicARN   string            `yaml:"notification_topic_arn"`
+	LogRetentionInDays     int               `yaml:"log_retention_in_days"`
+	Tags                   map[string]string `yaml:"tags"`
+
+	// authToken is the token read from AuthToken by LoadSpec/ParseSpec.
+	authToken config.Secret
+}
+
+// defaultSpec holds the module's variable defaults.
+func defaultSpec() Spec {
+	return Spec{
+		NodeType:                 "cache.r6g.large",
+		EngineVersion:            "7.1",
+		AutomaticFailoverEnabled: true,
+		MultiAZEnabled:           true,
+		SnapshotRetentionLimit:   7,
+		AtRestEncryptionEnabled:  true,
+		TransitEncryptionEnabled: true,
+		MaxmemoryPolicy:          "allkeys-lru",
+		Timeout:                  300,
+		CreateCloudwatchAlarms:   true,
+		LogRetentionInDays:       30,
+	}
+}
+
+// LoadSpec reads, parses and validates a spec file and reads its AUTH token.
+func LoadSpec(path string) (*Spec, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("provision spec: %w", err)
+	}
+	s, err := ParseSpec(b)
+	if err != nil {
+		return nil, fmt.Errorf("provision spec %s: %w", path, err)
+	}
+	if err := s.ReadAuthToken(); err != nil {
+		return nil, fmt.Errorf("provision spec %s: %w", path, err)
+	}
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("provision spec %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// ParseSpec decodes YAML onto the module's defaults. It neither validates
+// nor reads the token, and does no I/O.
+func ParseSpec(b []byte) (*Spec, error) {
+	s := defaultSpec()
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&s); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("the spec is empty; write the module variables (project_name, environment, vpc_id, ...) as YAML keys")
+		}
+		if strings.Contains(err.Error(), "into config.SecretSource") {
+			return nil, errors.New("auth_token: give {file: PATH} or {env: VARIABLE}; an inline token is refused so that the spec can be committed")
+		}
+		return nil, fmt.Errorf("%w (keys are the Terraform module's variable names, see docs/provision.md)", err)
+	}
+	return &s, nil
+}
+
+// ReadAuthToken reads the token from auth_token's file or environment variable.
+func (s *Spec) ReadAuthToken() error {
+	if !s.AuthToken.IsSet() {
+		s.authToken = ""
+		return nil
+	}
+	if s.AuthToken.File != "" && s.AuthToken.Env != "" {
+		return errors.New("auth_token: has both file and env; keep one of them")
+	}
+	tok, err := s.AuthToken.Read("auth_token")
+	if err != nil {
+		return err
+	}
+	s.authToken = tok
+	return nil
+}
+
+// SetAuthToken sets the token directly (tests, callers holding it already).
+func (s *Spec) SetAuthToken(tok config.Secret) { s.authToken = tok }
+
+// AuthTokenValue returns the token read for the spec ("" when none).
+func (s *Spec) AuthTokenValue() config.Secret { return s.authToken }
+
+// Name is <project_name>-<environment>: the replication group id and the
+// base of every other resource name, as in the Terraform module.
+func (s *Spec) Name() string { return s.ProjectName + "-" + s.Environment }
+
+// ReplicationGroupID is the id of the group the spec describes.
+func (s *Spec) ReplicationGroupID() string { return s.Name() }
+
+// SecurityGroupName, SubnetGroupName, ParameterGroupName and the log group
+// names match the Terraform module so either tool finds the other's work.
+func (s *Spec) SecurityGroupName() string { return s.Name() + "-redis" }
+func (s *Spec) SubnetGroupName() string   { return s.Name() }
+func (s *Spec) ParameterGroupName() string {
+	return s.Name() + "-" + strings.ReplaceAll(s.ParameterGroupFamily(), ".", "-")
+}
+func (s *Spec) SlowLogGroupName() string   { return "/aws/elasticache/" + s.Name() + "/slow-log" }
+func (s *Spec) EngineLogGroupName() string { return "/aws/elasticache/" + s.Name() + "/engine-log" }
+
+// ParameterGroupFamily derives the family from the engine version: 7.x is
+// redis7, 6.x is redis6.x (ElastiCache's names).
+func (s *Spec) ParameterGroupFamily() string {
+	major, _, _ := strings.Cut(s.EngineVersion, ".")
+	if major == "7" {
+		return "redis7"
+	}
+	return "redis" + major + ".x"
+}
+
+// Parameters are the parameter group's values.
+func (s *Spec) Parameters() map[string]string {
+	p := map[string]string{"maxmemory-policy": s.MaxmemoryPolicy, "timeout": fmt.Sprint(s.Timeout)}
+	if s.ClusterModeEnabled {
+		p["cluster-enabled"] = "yes"
+	}
+	return p
+}
+
+// NumCacheClusters is the node count in cluster mode disabled (default 3).
+func (s *Spec) NumCacheClusters() int {
+	if s.NumCacheNodes != nil {
+		return *s.NumCacheNodes
+	}
+	return 3
+}
+
+// Shards is the shard count in cluster mode (default 3).
+func (s *Spec) Shards() int {
+	if s.NumNodeGroups != nil {
+		return *s.NumNodeGroups
+	}
+	return 3
+}
+
+// Replicas is the replica count per shard in cluster mode (default 2).
+func (s *Spec) Replicas() int {
+	if s.ReplicasPerNodeGroup != nil {
+		return *s.ReplicasPerNodeGroup
+	}
+	return 2
+}
+
+// ExpectedMembers are the member cache cluster ids ElastiCache gives a new
+// group: <id>-001.. (cluster mode disabled) or <id>-000S-00R (cluster mode).
+// Plans use them before the group exists.
+func (s *Spec) ExpectedMembers() []string {
+	var out []string
+	if s.ClusterModeEnabled {
+		for sh := 1; sh <= s.Shards(); sh++ {
+			for n := 1; n <= s.Replicas()+1; n++ {
+				out = append(out, fmt.Sprintf("%s-%04d-%03d", s.Name(), sh, n))
+			}
+		}
+		return out
+	}
+	for n := 1; n <= s.NumCacheClusters(); n++ {
+		out = append(out, fmt.Sprintf("%s-%03d", s.Name(), n))
+	}
+	return out
+}
+
+var (
+	namePattern        = regexp.MustCompile(`^[a-z]([a-z0-9-]*[a-z0-9])?$`)
+	envPattern         = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+	vpcPattern         = regexp.MustCompile(`^vpc-[0-9a-f]+$`)
+	subnetPattern      = regexp.MustCompile(`^subnet-[0-9a-f]+$`)
+	sgPattern          = regexp.MustCompile(`^sg-[0-9a-f]+$`)
+	nodeTypePattern    = regexp.MustCompile(`^cache\.[a-z0-9]+\.[a-z0-9]+$`)
+	enginePattern      = regexp.MustCompile(`^[67]\.[0-9]+$`)
+	windowPattern      = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$`)
+	snsPattern         = regexp.MustCompile(`^arn:[a-z-]+:sns:`)
+	authTokenPattern   = regexp.MustCompile(`^[!#-.0-?A-~]+$`)
+	maxmemoryPolicies  = []string{"noeviction", "allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-random"}
+	logRetentionValues = []int{0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+)
+
+func specError(field, problem, fix string) error {
+	return fmt.Errorf("%s: %s; %s", field, problem, fix)
+}
+
+// Validate refuses, naming the field, what AWS would refuse later (or accept
+// and regret). It reports every problem at once. Messages never hold the
+// AUTH token.
+func (s *Spec) Validate() error {
+	var errs []error
+	add := func(field, problem, fix string) { errs = append(errs, specError(field, problem, fix)) }
+
+	if !namePattern.MatchString(s.ProjectName) || strings.Contains(s.ProjectName, "--") {
+		add("project_name", fmt.Sprintf("%q is not a valid name", s.ProjectName), "use lowercase letters, digits and single hyphens, starting with a letter (e.g. kafka-platform)")
+	}
+	if !envPattern.MatchString(s.Environment) || strings.Contains(s.Environment, "--") {
+		add("environment", fmt.Sprintf("%q is not a valid name", s.Environment), "use lowercase letters, digits and single hyphens (e.g. prod)")
+	} else if len(s.Name()) > 40 {
+		add("environment", fmt.Sprintf("%q is %d characters, over the 40 of a replication group id", s.Name(), len(s.Name())), "shorten project_name or environment")
+	}
+	if !vpcPattern.MatchString(s.VPCID) {
+		add("vpc_id", fmt.Sprintf("%q is not a VPC id", s.VPCID), `use an id like "vpc-0123456789abcdef0"`)
+	}
+	if len(s.PrivateSubnetIDs) == 0 {
+		add("private_subnet_ids", "is empty", "list the private subnets of the VPC, one per availability zone")
+	}
+	for i, id := range s.PrivateSubnetIDs {
+		if !subnetPattern.MatchString(id) {
+			add(fmt.Sprintf("private_subnet_ids[%d]", i), fmt.Sprintf("%q is not a subnet id", id), `use an id like "subnet-0123456789abcdef0"`)
+		}
+	}
+	if !sgPattern.MatchString(s.EKSNodeSecurityGroupID) {
+		add("eks_node_security_group_id", fmt.Sprintf("%q is not a security group id", s.EKSNodeSecurityGroupID), "use the EKS node security group, like \"sg-0123456789abcdef0\"; it is the only source allowed on port 6379")
+	}
+	if !nodeTypePattern.MatchString(s.NodeType) {
+		add("node_type", fmt.Sprintf("%q is not a node type", s.NodeType), `use e.g. "cache.r6g.large"`)
+	}
+	if !enginePattern.MatchString(s.EngineVersion) {
+		add("engine_version", fmt.Sprintf("%q is not a Redis major.minor version", s.EngineVersion), `use e.g. "7.1", "7.0" or "6.2" (not "7.x" or "7.0.7"); the parameter group family is derived from it`)
+	}
+
+	nodesInShard := s.NumCacheClusters()
+	if s.ClusterModeEnabled {
+		nodesInShard = s.Replicas() + 1
+		if s.NumCacheNodes != nil {
+			add("num_cache_nodes", "is set while cluster_mode_enabled is true", "size a cluster with num_node_groups and replicas_per_node_group instead, or set cluster_mode_enabled: false")
+		}
+		if n := s.Shards(); n < 1 || n > 500 {
+			add("num_node_groups", fmt.Sprintf("%d is out of range", n), "use 1 to 500 shards")
+		}
+		if n := s.Replicas(); n < 0 || n > 5 {
+			add("replicas_per_node_group", fmt.Sprintf("%d is out of range", n), "use 0 to 5 replicas per shard")
+		}
+		if !s.AutomaticFailoverEnabled {
+			add("automatic_failover_enabled", "is false while cluster_mode_enabled is true", "AWS requires automatic failover in cluster mode: set it to true with replicas_per_node_group of 1 or more")
+		}
+	} else {
+		if s.NumNodeGroups != nil {
+			add("num_node_groups", "is set while cluster_mode_enabled is false", "set cluster_mode_enabled: true or size the single shard with num_cache_nodes")
+		}
+		if s.ReplicasPerNodeGroup != nil {
+			add("replicas_per_node_group", "is set while cluster_mode_enabled is false", "set cluster_mode_enabled: true or size the single shard with num_cache_nodes")
+		}
+		if n := s.NumCacheClusters(); n < 1 || n > 6 {
+			add("num_cache_nodes", fmt.Sprintf("%d is out of range", n), "use 1 to 6 (1 primary + up to 5 replicas)")
+		}
+	}
+	if s.AutomaticFailoverEnabled && nodesInShard < 2 {
+		if s.ClusterModeEnabled {
+			add("automatic_failover_enabled", "needs a replica in every shard but replicas_per_node_group is 0", "set replicas_per_node_group to 1 or more")
+		} else {
+			add("automatic_failover_enabled", fmt.Sprintf("needs more than one node but num_cache_nodes is %d", nodesInShard), "set num_cache_nodes to 2 or more, or set automatic_failover_enabled and multi_az_enabled to false")
+		}
+	}
+	if s.MultiAZEnabled && !s.AutomaticFailoverEnabled {
+		add("multi_az_enabled", "is true without automatic_failover_enabled", "enable automatic failover (with a replica) or set multi_az_enabled: false")
+	}
+	if s.MultiAZEnabled && len(s.PrivateSubnetIDs) == 1 {
+		add("private_subnet_ids", "holds one subnet while multi_az_enabled is true", "add a subnet in another availability zone or set multi_az_enabled: false")
+	}
+	if s.SnapshotRetentionLimit < 0 || s.SnapshotRetentionLimit > 35 {
+		add("snapshot_retention_limit", fmt.Sprintf("%d is out of range", s.SnapshotRetentionLimit), "use 0 to 35 days (0 turns snapshots off)")
+	}
+	if s.SnapshotWindow != "" && !windowPattern.MatchString(s.SnapshotWindow) {
+		add("snapshot_window", fmt.Sprintf("%q is not a UTC window", s.SnapshotWindow), `write it as "hh24:mi-hh24:mi", e.g. "03:00-05:00"`)
+	}
+	if s.AuthToken.IsSet() || s.authToken != "" {
+		if !s.TransitEncryptionEnabled {
+			add("auth_token", "is set while transit_encryption_enabled is false", "ElastiCache only accepts AUTH over TLS: set transit_encryption_enabled: true or drop auth_token")
+		}
+		if s.authToken != "" {
+			if n := len(s.authToken.Reveal()); n < 16 || n > 128 {
+				add("auth_token", fmt.Sprintf("is %d characters long", n), "use 16 to 128 characters (e.g. 32 random ones)")
+			} else if !authTokenPattern.MatchString(s.authToken.Reveal()) {
+				add("auth_token", "holds a character AWS refuses", "use printable ASCII other than space, double quote, slash and @")
+			}
+		}
+	}
+	if !slices.Contains(maxmemoryPolicies, s.MaxmemoryPolicy) {
+		add("maxmemory_policy", fmt.Sprintf("%q is not a Redis eviction policy", s.MaxmemoryPolicy), "use one of "+strings.Join(maxmemoryPolicies, ", ")+" (allkeys-lru for ksqlDB)")
+	}
+	if s.Timeout < 0 {
+		add("timeout", fmt.Sprintf("%d is negative", s.Timeout), "use 0 (never close idle clients) or more seconds")
+	}
+	for i, a := range s.AlarmActions {
+		if !strings.HasPrefix(a, "arn:") {
+			add(fmt.Sprintf("alarm_actions[%d]", i), fmt.Sprintf("%q is not an ARN", a), `use e.g. "arn:aws:sns:eu-west-1:123456789012:alerts"`)
+		}
+	}
+	if s.NotificationTopicARN != "" && !snsPattern.MatchString(s.NotificationTopicARN) {
+		add("notification_topic_arn", fmt.Sprintf("%q is not an SNS topic ARN", s.NotificationTopicARN), `use e.g. "arn:aws:sns:eu-west-1:123456789012:elasticache-events" or leave it out`)
+	}
+	if !slices.Contains(logRetentionValues, s.LogRetentionInDays) {
+		add("log_retention_in_days", fmt.Sprintf("%d is not a CloudWatch Logs retention", s.LogRetentionInDays), "use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ... or 0 to keep logs forever")
+	}
+	return errors.Join(errs...)
+}
