@@ -40,18 +40,20 @@ lint:
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-# Rewrites every generated file from its single source of truth.
+# Rewrites every generated file from its single source of truth: the alarm
+# definitions (rules for the chart, alarms.tf.json for the module) and the
+# dashboards (generated from Go).
 generate:
-	$(GO) run ./cmd/exporter rules > deploy/helm/elasticache-exporter/files/rules.yaml
-	$(GO) run ./internal/alarms/gen terraform > provision/terraform/alarms.tf.json
+	$(GO) run ./internal/alarms/gen -terraform provision/terraform/alarms.tf.json -rules deploy/helm/elasticache-exporter/files/rules.yaml
+	$(GO) test ./dashboards -run TestGolden -update
 
 # Fails when a generated file is stale: run `make generate` and commit.
 check-generated:
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
-	$(GO) run ./cmd/exporter rules > $$tmp/rules.yaml && \
-	$(GO) run ./internal/alarms/gen terraform > $$tmp/alarms.tf.json && \
+	$(GO) run ./internal/alarms/gen -terraform $$tmp/alarms.tf.json -rules $$tmp/rules.yaml && \
+	diff -u provision/terraform/alarms.tf.json $$tmp/alarms.tf.json && \
 	diff -u deploy/helm/elasticache-exporter/files/rules.yaml $$tmp/rules.yaml && \
-	diff -u provision/terraform/alarms.tf.json $$tmp/alarms.tf.json || \
+	$(GO) run ./cmd/exporter rules | diff -u deploy/helm/elasticache-exporter/files/rules.yaml - || \
 	{ echo "generated files are stale: run 'make generate' and commit the result"; exit 1; }
 
 # Benchmarks (not part of `make test`): Go micro-benchmarks and the

@@ -56,8 +56,20 @@ func registerFlags(ka *kingpin.Application) *flags {
 func (f *flags) given(name string) bool { return *f.set[name] }
 
 // load reads the file (or defaults), applies the flags the user gave and
-// validates the result.
+// validates the result for the daemon.
 func (f *flags) load() (*config.Config, error) {
+	cfg, err := f.loadOffline()
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.ValidateServe(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// loadOffline is load for the subcommands that need no Redis target.
+func (f *flags) loadOffline() (*config.Config, error) {
 	cfg := config.Default()
 	if *f.configFile != "" {
 		var err error

@@ -52,6 +52,7 @@ type App struct {
 	apis      map[string]http.Handler
 	rules     func() ([]byte, error)
 	topoJSON  func() any
+	group     func() *topology.GroupInfo
 }
 
 // New builds the daemon from a loaded configuration.
@@ -73,13 +74,7 @@ func New(ctx context.Context, load Loader, logger *slog.Logger) (*App, error) {
 	}
 	source := topology.RedisSource(seeds, a.pool)
 	a.discovery = topology.NewDiscoverer(source, topology.SeedTopology(seeds), logger.With("component", "discovery"))
-	a.discovery.OnChange(func(_, t *topology.Topology) {
-		keep := map[string]bool{}
-		for _, n := range t.Nodes {
-			keep[n.Addr] = true
-		}
-		a.pool.Retain(keep)
-	})
+	a.discovery.OnChange(a.retainClients)
 	a.topoJSON = func() any { return a.discovery.Current() }
 
 	opts := collect.Options{
@@ -102,6 +97,15 @@ func New(ctx context.Context, load Loader, logger *slog.Logger) (*App, error) {
 		versioncollector.NewCollector("elasticache_exporter"),
 	)
 	return a, nil
+}
+
+// retainClients closes the connections of nodes that left the group.
+func (a *App) retainClients(_, t *topology.Topology) {
+	keep := map[string]bool{}
+	for _, n := range t.Nodes {
+		keep[n.Addr] = true
+	}
+	a.pool.Retain(keep)
 }
 
 func (a *App) config() *config.Config {

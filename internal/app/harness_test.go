@@ -69,7 +69,7 @@ func startAppNoWait(t *testing.T, edit func(c *config.Config)) *running {
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	load := func() (*config.Config, error) {
 		c := *cfg
-		return &c, c.Validate()
+		return &c, c.ValidateServe()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := New(ctx, load, logger)

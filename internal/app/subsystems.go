@@ -2,13 +2,187 @@ package app
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/elasticache"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/awsapi"
+	cwmetrics "github.com/elasticache-exporter/elasticache-exporter/internal/cloudwatch"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/collect"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/slowlog"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
 )
 
-// addSubsystems wires the optional parts (slow log, CloudWatch, log tails,
-// adoption, alarms) into the collector options.
-func (a *App) addSubsystems(_ context.Context, _ *config.Config, _ *collect.Options) error {
+// addSubsystems wires the optional parts (adoption, alarms, slow log, log
+// tails, CloudWatch) into the discovery and collector options.
+func (a *App) addSubsystems(ctx context.Context, cfg *config.Config, opts *collect.Options) error {
+	a.rules = func() ([]byte, error) { return RulesFile(a.config()) }
+	if cfg.ElastiCache.ReplicationGroupID != "" {
+		if err := a.adopt(ctx, cfg, opts); err != nil {
+			return err
+		}
+	}
+	if err := a.addSlowlog(ctx, cfg, opts); err != nil {
+		return err
+	}
+	if cfg.Alarms.CloudWatch.Manage {
+		if err := a.manageAlarms(ctx, cfg); err != nil {
+			return err
+		}
+	}
+	return a.addCloudWatch(ctx, cfg, opts)
+}
+
+// adopt makes discovery read the group from the ElastiCache API every
+// interval. The first read happens here, so that the log groups of the
+// group's log delivery are known before the tail starts; if it fails the
+// exporter still starts and retries with every discovery.
+func (a *App) adopt(ctx context.Context, cfg *config.Config, opts *collect.Options) error {
+	awsCfg, err := awsapi.Load(ctx, cfg.AWS)
+	if err != nil {
+		return err
+	}
+	api := elasticache.NewFromConfig(awsCfg)
+	var group atomic.Pointer[topology.GroupInfo]
+	a.discovery = topology.NewDiscoverer(func(ctx context.Context) (*topology.Topology, error) {
+		t, g, err := topology.Adopt(ctx, api, cfg.ElastiCache.ReplicationGroupID)
+		if err != nil {
+			return nil, err
+		}
+		group.Store(g)
+		return t, nil
+	}, nil, a.logger.With("component", "discovery"))
+	a.discovery.OnChange(a.retainClients)
+	opts.Topology = a.discovery.Current
+	opts.OnTopologyDoubt = a.discovery.Trigger
+	opts.DiscoveryLastRun = a.discovery.LastSuccess
+	first, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := a.discovery.Refresh(first); err != nil {
+		a.logger.Warn("adopting the replication group failed; retrying every discovery interval", "replication_group_id", cfg.ElastiCache.ReplicationGroupID, "err", err)
+	}
+	opts.Extra = append(opts.Extra, collectorFunc(func(ch chan<- prometheus.Metric) {
+		topology.GroupInfoMetrics(a.discovery.Current(), group.Load(), ch)
+	}))
+	a.topoJSON = func() any {
+		return struct {
+			Group    *topology.GroupInfo `json:"replication_group"`
+			Topology *topology.Topology  `json:"topology"`
+		}{group.Load(), a.discovery.Current()}
+	}
+	a.group = group.Load
+	return nil
+}
+
+// addSlowlog follows SLOWLOG on every node and, where log groups are
+// configured or delivered, tails them from CloudWatch Logs.
+func (a *App) addSlowlog(ctx context.Context, cfg *config.Config, opts *collect.Options) error {
+	rec := slowlog.NewRecorder(cfg.Redis.ClientName, cfg.Slowlog, cfg.Logs)
+	opts.Extra = append(opts.Extra, rec)
+	a.apis["slowlog"] = rec.SlowlogHandler()
+	a.apis["events"] = rec.EventsHandler()
+	if cfg.Slowlog.Enabled {
+		tracker := slowlog.NewTracker(rec)
+		opts.Hooks = append(opts.Hooks, slowlogHook{tracker})
+		opts.Extra = append(opts.Extra, tracker)
+		a.discovery.OnChange(func(old, new *topology.Topology) {
+			if old == nil {
+				return
+			}
+			for _, n := range old.Nodes {
+				if _, ok := new.Node(n.Name); !ok {
+					tracker.Forget(n.Name)
+				}
+			}
+		})
+	}
+
+	logs := cfg.Logs
+	if g := a.groupInfo(); g != nil {
+		if logs.SlowLogGroup == "" && g.SlowLog != nil {
+			logs.SlowLogGroup = g.SlowLog.LogGroup()
+		}
+		if logs.EngineLogGroup == "" && g.EngineLog != nil {
+			logs.EngineLogGroup = g.EngineLog.LogGroup()
+		}
+	}
+	if logs.SlowLogGroup == "" && logs.EngineLogGroup == "" {
+		return nil
+	}
+	awsCfg, err := awsapi.Load(ctx, cfg.AWS)
+	if err != nil {
+		return err
+	}
+	tailer, err := slowlog.NewTailer(logs, cloudwatchlogs.NewFromConfig(awsCfg), rec, a.logger.With("component", "logs"))
+	if err != nil {
+		return err
+	}
+	setNodes := func(_, t *topology.Topology) {
+		var nodes []slowlog.StreamNode
+		for _, n := range t.Nodes {
+			if n.CacheClusterID != "" {
+				nodes = append(nodes, slowlog.StreamNode{CacheClusterID: n.CacheClusterID, CacheNodeID: n.CacheNodeID})
+			}
+		}
+		tailer.SetNodes(nodes)
+	}
+	if t := a.discovery.Current(); t != nil {
+		setNodes(nil, t)
+	}
+	a.discovery.OnChange(setNodes)
+	opts.Extra = append(opts.Extra, tailer)
+	a.runners = append(a.runners, tailer.Run)
+	return nil
+}
+
+// slowlogHook lets the slow log tracker read SLOWLOG on the scrape's connection.
+type slowlogHook struct{ t *slowlog.Tracker }
+
+func (h slowlogHook) ScrapeNode(ctx context.Context, c *redis.Client, node topology.Node, runID string) error {
+	if err := h.t.Scrape(ctx, c, node.Name, node.Shard, runID); err != nil {
+		return fmt.Errorf("slowlog %s: %w", node.Name, err)
+	}
+	return nil
+}
+
+// collectorFunc turns a function into an unchecked collector.
+type collectorFunc func(ch chan<- prometheus.Metric)
+
+func (collectorFunc) Describe(chan<- *prometheus.Desc)    {}
+func (f collectorFunc) Collect(ch chan<- prometheus.Metric) { f(ch) }
+
+func (a *App) groupInfo() *topology.GroupInfo {
+	if a.group == nil {
+		return nil
+	}
+	return a.group()
+}
+
+// addCloudWatch merges the CloudWatch metrics of the same nodes, refreshed
+// on their own schedule: scrapes only read the last values.
+func (a *App) addCloudWatch(ctx context.Context, cfg *config.Config, opts *collect.Options) error {
+	if !cfg.CloudWatch.Enabled {
+		return nil
+	}
+	awsCfg, err := awsapi.Load(ctx, cfg.AWS)
+	if err != nil {
+		return err
+	}
+	ids := cfg.CloudWatch.CacheClusterIDs
+	r, err := cwmetrics.New(cfg.CloudWatch, cloudwatch.NewFromConfig(awsCfg), func() []cwmetrics.Target {
+		return cwmetrics.TargetsFromTopology(a.discovery.Current(), ids)
+	}, a.logger.With("component", "cloudwatch"))
+	if err != nil {
+		return err
+	}
+	opts.Sources = append(opts.Sources, r)
+	a.runners = append(a.runners, r.Run)
 	return nil
 }

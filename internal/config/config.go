@@ -66,11 +66,18 @@ func (c *Config) Validate() error {
 		errs = append(errs, fieldError("cloudwatch.enabled", "is true but no nodes are named",
 			"set cloudwatch.cache_cluster_ids (--cloudwatch.cache-cluster-id) or elasticache.replication_group_id"))
 	}
+	return errors.Join(errs...)
+}
+
+// ValidateServe is Validate plus what the daemon needs to have something
+// to scrape; the offline subcommands (rules, alarms) do not need a target.
+func (c *Config) ValidateServe() error {
+	err := c.Validate()
 	if len(c.Redis.Addrs) == 0 && c.ElastiCache.ReplicationGroupID == "" && !c.Provision.Enabled {
-		errs = append(errs, fieldError("redis.addrs", "is empty",
+		err = errors.Join(err, fieldError("redis.addrs", "is empty",
 			"give at least one seed address with --redis.addr or redis.addrs, or adopt a group with --elasticache.replication-group-id"))
 	}
-	return errors.Join(errs...)
+	return err
 }
 
 // Parse decodes YAML strictly (unknown keys are errors naming the key),

@@ -15,7 +15,7 @@ func loadValidated(t *testing.T, name string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c, c.Validate()
+	return c, c.ValidateServe()
 }
 
 func TestValidFullConfig(t *testing.T) {
@@ -68,7 +68,7 @@ func TestInvalidConfigs(t *testing.T) {
 }
 
 func TestEmptyConfigNeedsASeed(t *testing.T) {
-	err := Default().Validate()
+	err := Default().ValidateServe()
 	if err == nil || !strings.Contains(err.Error(), "redis.addrs: is empty") {
 		t.Fatalf("err = %v", err)
 	}

@@ -1,0 +1,278 @@
+package cloudwatch
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
+)
+
+// Namespace is the CloudWatch namespace ElastiCache publishes to.
+const Namespace = "AWS/ElastiCache"
+
+// Level says where CloudWatch takes a metric from.
+type Level string
+
+const (
+	// LevelHost metrics describe the node's host (hypervisor view).
+	LevelHost Level = "host"
+	// LevelEngine metrics are derived by ElastiCache from the engine (mostly INFO).
+	LevelEngine Level = "engine"
+)
+
+// Metric is one catalogue entry: a CloudWatch metric of AWS/ElastiCache and
+// the statistic we ask for. Each entry is exported as one Prometheus gauge.
+type Metric struct {
+	// Name is the CloudWatch metric name (e.g. EngineCPUUtilization).
+	Name string
+	// Unit is the CloudWatch unit, reported in HELP (values are not converted,
+	// so that YACE dashboards keep working).
+	Unit string
+	// Statistic is what GetMetricData aggregates each period with.
+	Statistic string
+	Level     Level
+	Help      string
+	// Default marks the selection used when the config does not change it:
+	// what the five alarms and capacity planning need.
+	Default bool
+}
+
+// Sum suits metrics that count events per period, Average levels and ratios,
+// Maximum/Minimum flags where one bad sample in the period matters.
+const (
+	statAverage = "Average"
+	statSum     = "Sum"
+	statMaximum = "Maximum"
+	statMinimum = "Minimum"
+)
+
+// catalogue lists the documented ElastiCache host-level and Valkey/Redis OSS
+// metrics, in CloudWatch's own words where they are short enough.
+var catalogue = []Metric{
+	// Host level.
+	{Name: "CPUUtilization", Unit: "Percent", Statistic: statAverage, Level: LevelHost, Default: true,
+		Help: "CPU utilisation of the whole host, all cores."},
+	{Name: "CPUCreditBalance", Unit: "Count", Statistic: statAverage, Level: LevelHost,
+		Help: "CPU credits earned and not yet spent (burstable T node types only)."},
+	{Name: "CPUCreditUsage", Unit: "Count", Statistic: statSum, Level: LevelHost,
+		Help: "CPU credits spent (burstable T node types only)."},
+	{Name: "FreeableMemory", Unit: "Bytes", Statistic: statAverage, Level: LevelHost, Default: true,
+		Help: "Memory the host could make available."},
+	{Name: "SwapUsage", Unit: "Bytes", Statistic: statAverage, Level: LevelHost, Default: true,
+		Help: "Swap used on the host; above 50 MB means the node is short of memory."},
+	{Name: "NetworkBytesIn", Unit: "Bytes", Statistic: statSum, Level: LevelHost, Default: true,
+		Help: "Bytes the host read from the network."},
+	{Name: "NetworkBytesOut", Unit: "Bytes", Statistic: statSum, Level: LevelHost, Default: true,
+		Help: "Bytes the host wrote to the network."},
+	{Name: "NetworkPacketsIn", Unit: "Count", Statistic: statSum, Level: LevelHost,
+		Help: "Packets the host received."},
+	{Name: "NetworkPacketsOut", Unit: "Count", Statistic: statSum, Level: LevelHost,
+		Help: "Packets the host sent."},
+	{Name: "NetworkMaxBytesIn", Unit: "Bytes", Statistic: statMaximum, Level: LevelHost,
+		Help: "Largest one-second burst of bytes received within the minute."},
+	{Name: "NetworkMaxBytesOut", Unit: "Bytes", Statistic: statMaximum, Level: LevelHost,
+		Help: "Largest one-second burst of bytes sent within the minute."},
+	{Name: "NetworkMaxPacketsIn", Unit: "Count", Statistic: statMaximum, Level: LevelHost,
+		Help: "Largest one-second burst of packets received within the minute."},
+	{Name: "NetworkMaxPacketsOut", Unit: "Count", Statistic: statMaximum, Level: LevelHost,
+		Help: "Largest one-second burst of packets sent within the minute."},
+	{Name: "NetworkBandwidthInAllowanceExceeded", Unit: "Count", Statistic: statSum, Level: LevelHost,
+		Help: "Packets queued or dropped because inbound bandwidth exceeded the instance allowance."},
+	{Name: "NetworkBandwidthOutAllowanceExceeded", Unit: "Count", Statistic: statSum, Level: LevelHost, Default: true,
+		Help: "Packets queued or dropped because outbound bandwidth exceeded the instance allowance."},
+	{Name: "NetworkConntrackAllowanceExceeded", Unit: "Count", Statistic: statSum, Level: LevelHost,
+		Help: "Packets dropped because connection tracking exceeded the instance allowance."},
+	{Name: "NetworkLinkLocalAllowanceExceeded", Unit: "Count", Statistic: statSum, Level: LevelHost,
+		Help: "Packets dropped because traffic to local proxy services exceeded the allowance."},
+	{Name: "NetworkPacketsPerSecondAllowanceExceeded", Unit: "Count", Statistic: statSum, Level: LevelHost,
+		Help: "Packets queued or dropped because the packet rate exceeded the instance allowance."},
+
+	// Engine level (Valkey and Redis OSS).
+	{Name: "EngineCPUUtilization", Unit: "Percent", Statistic: statAverage, Level: LevelEngine, Default: true,
+		Help: "CPU utilisation of the engine's main thread."},
+	{Name: "DatabaseMemoryUsagePercentage", Unit: "Percent", Statistic: statAverage, Level: LevelEngine, Default: true,
+		Help: "Memory in use as a percentage of maxmemory (used_memory/maxmemory)."},
+	{Name: "DatabaseMemoryUsageCountedForEvictPercentage", Unit: "Percent", Statistic: statAverage, Level: LevelEngine,
+		Help: "Memory counted for eviction as a percentage of maxmemory."},
+	{Name: "DatabaseCapacityUsagePercentage", Unit: "Percent", Statistic: statAverage, Level: LevelEngine,
+		Help: "Capacity in use as a percentage of the cluster's capacity (includes data tiering SSD)."},
+	{Name: "DatabaseCapacityUsageCountedForEvictPercentage", Unit: "Percent", Statistic: statAverage, Level: LevelEngine,
+		Help: "Capacity counted for eviction as a percentage of the cluster's capacity."},
+	{Name: "BytesUsedForCache", Unit: "Bytes", Statistic: statAverage, Level: LevelEngine, Default: true,
+		Help: "Bytes the engine allocated for all purposes (used_memory)."},
+	{Name: "MemoryFragmentationRatio", Unit: "None", Statistic: statAverage, Level: LevelEngine,
+		Help: "used_memory_rss divided by used_memory."},
+	{Name: "CurrConnections", Unit: "Count", Statistic: statAverage, Level: LevelEngine, Default: true,
+		Help: "Client connections, excluding replicas' connections."},
+	{Name: "NewConnections", Unit: "Count", Statistic: statSum, Level: LevelEngine, Default: true,
+		Help: "Connections accepted by the server."},
+	{Name: "CurrItems", Unit: "Count", Statistic: statAverage, Level: LevelEngine, Default: true,
+		Help: "Keys in the cache, all databases."},
+	{Name: "CurrVolatileItems", Unit: "Count", Statistic: statAverage, Level: LevelEngine,
+		Help: "Keys with a TTL, all databases."},
+	{Name: "Evictions", Unit: "Count", Statistic: statSum, Level: LevelEngine, Default: true,
+		Help: "Keys evicted because of the maxmemory limit."},
+	{Name: "Reclaimed", Unit: "Count", Statistic: statSum, Level: LevelEngine,
+		Help: "Key expiry events."},
+	{Name: "CacheHits", Unit: "Count", Statistic: statSum, Level: LevelEngine,
+		Help: "Successful read-only key lookups."},
+	{Name: "CacheMisses", Unit: "Count", Statistic: statSum, Level: LevelEngine,
+		Help: "Unsuccessful read-only key lookups."},
+	{Name: "CacheHitRate", Unit: "Percent", Statistic: statAverage, Level: LevelEngine, Default: true,
+		Help: "Hits as a percentage of hits plus misses."},
+	{Name: "ReplicationLag", Unit: "Seconds", Statistic: statAverage, Level: LevelEngine, Default: true,
+		Help: "How far the replica is behind the primary (replicas only)."},
+	{Name: "ReplicationBytes", Unit: "Bytes", Statistic: statSum, Level: LevelEngine,
+		Help: "Bytes the primary sends to all its replicas (primaries only)."},
+	{Name: "SaveInProgress", Unit: "Count", Statistic: statMaximum, Level: LevelEngine,
+		Help: "1 while a background save (fork) runs, otherwise 0."},
+	{Name: "IsMaster", Unit: "Count", Statistic: statMaximum, Level: LevelEngine,
+		Help: "1 if the node is the primary of its shard, otherwise 0."},
+	{Name: "PrimaryLinkHealthStatus", Unit: "Count", Statistic: statMinimum, Level: LevelEngine,
+		Help: "1 while the replica's link to its primary is up, 0 when it is down (replicas only)."},
+	{Name: "GlobalDatastoreReplicationLag", Unit: "Seconds", Statistic: statAverage, Level: LevelEngine,
+		Help: "Lag between the secondary region's primary and the primary region's primary (Global Datastore only)."},
+	{Name: "ActiveDefragHits", Unit: "Count", Statistic: statSum, Level: LevelEngine,
+		Help: "Value reallocations performed by active defragmentation."},
+	{Name: "AuthenticationFailures", Unit: "Count", Statistic: statSum, Level: LevelEngine,
+		Help: "Failed AUTH attempts."},
+	{Name: "CommandAuthorizationFailures", Unit: "Count", Statistic: statSum, Level: LevelEngine,
+		Help: "Commands refused by ACL."},
+	{Name: "KeyAuthorizationFailures", Unit: "Count", Statistic: statSum, Level: LevelEngine,
+		Help: "Key accesses refused by ACL."},
+	{Name: "ChannelAuthorizationFailures", Unit: "Count", Statistic: statSum, Level: LevelEngine,
+		Help: "Channel accesses refused by ACL."},
+	{Name: "DB0AverageTTL", Unit: "Milliseconds", Statistic: statAverage, Level: LevelEngine,
+		Help: "Average TTL of keys in database 0 (avg_ttl)."},
+	{Name: "KeysTracked", Unit: "Count", Statistic: statAverage, Level: LevelEngine,
+		Help: "Keys tracked for client-side caching."},
+	{Name: "TrafficManagementActive", Unit: "Count", Statistic: statMaximum, Level: LevelEngine,
+		Help: "1 while ElastiCache throttles incoming traffic to protect the node."},
+	{Name: "ErrorCount", Unit: "Count", Statistic: statSum, Level: LevelEngine,
+		Help: "Failed commands."},
+	{Name: "SuccessfulReadRequestLatency", Unit: "Microseconds", Statistic: statAverage, Level: LevelEngine,
+		Help: "Latency of successful read requests."},
+	{Name: "SuccessfulWriteRequestLatency", Unit: "Microseconds", Statistic: statAverage, Level: LevelEngine,
+		Help: "Latency of successful write requests."},
+	{Name: "BytesReadFromDisk", Unit: "Bytes", Statistic: statSum, Level: LevelEngine,
+		Help: "Bytes read from disk (data tiering only)."},
+	{Name: "BytesWrittenToDisk", Unit: "Bytes", Statistic: statSum, Level: LevelEngine,
+		Help: "Bytes written to disk (data tiering only)."},
+	{Name: "NumItemsReadFromDisk", Unit: "Count", Statistic: statSum, Level: LevelEngine,
+		Help: "Items read from disk (data tiering only)."},
+	{Name: "NumItemsWrittenToDisk", Unit: "Count", Statistic: statSum, Level: LevelEngine,
+		Help: "Items written to disk (data tiering only)."},
+}
+
+// commandFamilies are the documented per-command-type metrics; each has a
+// count (<Family>) and an average latency (<Family>Latency).
+var commandFamilies = []struct{ name, what string }{
+	{"ClusterBasedCmds", "cluster commands"},
+	{"EvalBasedCmds", "eval-based commands"},
+	{"GeoSpatialBasedCmds", "geospatial commands"},
+	{"GetTypeCmds", "read-only commands"},
+	{"HashBasedCmds", "hash commands"},
+	{"HyperLogLogBasedCmds", "HyperLogLog commands"},
+	{"JsonBasedCmds", "JSON commands"},
+	{"JsonBasedGetCmds", "read-only JSON commands"},
+	{"JsonBasedSetCmds", "write JSON commands"},
+	{"KeyBasedCmds", "key-based commands"},
+	{"ListBasedCmds", "list commands"},
+	{"NonKeyTypeCmds", "commands that are not key-based"},
+	{"PubSubBasedCmds", "pub/sub commands"},
+	{"SetBasedCmds", "set commands"},
+	{"SetTypeCmds", "write commands"},
+	{"SortedSetBasedCmds", "sorted set commands"},
+	{"StringBasedCmds", "string commands"},
+	{"StreamBasedCmds", "stream commands"},
+}
+
+func init() {
+	for _, f := range commandFamilies {
+		catalogue = append(catalogue,
+			Metric{Name: f.name, Unit: "Count", Statistic: statSum, Level: LevelEngine,
+				Help: "Number of " + f.what + " processed."},
+			Metric{Name: f.name + "Latency", Unit: "Microseconds", Statistic: statAverage, Level: LevelEngine,
+				Help: "Average latency of " + f.what + "."})
+	}
+	sort.SliceStable(catalogue, func(i, j int) bool { return catalogue[i].Name < catalogue[j].Name })
+	// Let config reject a misspelt metric name at --config.check time
+	// without importing this package.
+	config.CloudWatchMetricNames = Names()
+}
+
+// Catalogue returns every known metric, sorted by name.
+func Catalogue() []Metric {
+	return append([]Metric(nil), catalogue...)
+}
+
+// Names returns the CloudWatch names of every catalogue metric, sorted.
+func Names() []string {
+	out := make([]string, len(catalogue))
+	for i, m := range catalogue {
+		out[i] = m.Name
+	}
+	return out
+}
+
+// Lookup finds a metric by its CloudWatch name (exact, case-sensitive, as
+// CloudWatch itself is).
+func Lookup(name string) (Metric, bool) {
+	i := sort.Search(len(catalogue), func(i int) bool { return catalogue[i].Name >= name })
+	if i < len(catalogue) && catalogue[i].Name == name {
+		return catalogue[i], true
+	}
+	return Metric{}, false
+}
+
+// DefaultSelection returns the metrics queried when the config changes nothing.
+func DefaultSelection() []Metric {
+	var out []Metric
+	for _, m := range catalogue {
+		if m.Default {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Select applies cloudwatch.metrics.add/remove to the default selection. An
+// unknown name is an error naming the field and listing the valid names.
+// The result is sorted by name; an empty selection is an error because a
+// refresher with nothing to ask would only cost a goroutine.
+func Select(sel config.MetricSelection) ([]Metric, error) {
+	chosen := map[string]bool{}
+	for _, m := range DefaultSelection() {
+		chosen[m.Name] = true
+	}
+	var unknown []string
+	for i, name := range sel.Add {
+		if _, ok := Lookup(name); !ok {
+			unknown = append(unknown, fmt.Sprintf("cloudwatch.metrics.add[%d]: %q", i, name))
+			continue
+		}
+		chosen[name] = true
+	}
+	for i, name := range sel.Remove {
+		if _, ok := Lookup(name); !ok {
+			unknown = append(unknown, fmt.Sprintf("cloudwatch.metrics.remove[%d]: %q", i, name))
+			continue
+		}
+		delete(chosen, name)
+	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("%s is not an AWS/ElastiCache metric; use one of %s",
+			strings.Join(unknown, ", "), strings.Join(Names(), ", "))
+	}
+	if len(chosen) == 0 {
+		return nil, fmt.Errorf("cloudwatch.metrics: the selection is empty; keep at least one metric or set cloudwatch.enabled to false")
+	}
+	out := make([]Metric, 0, len(chosen))
+	for _, m := range catalogue {
+		if chosen[m.Name] {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}

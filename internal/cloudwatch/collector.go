@@ -1,0 +1,121 @@
+package cloudwatch
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// seriesLabels are the labels of every CloudWatch series: YACE's dimension
+// labels, then the labels the Redis-side series carry.
+var seriesLabels = []string{dimensionLabel("CacheClusterId"), dimensionLabel("CacheNodeId"), "node", "shard"}
+
+type descInfo struct {
+	desc   *prometheus.Desc
+	metric Metric
+}
+
+func newMetricDescs(metrics []Metric, period time.Duration) map[string]*descInfo {
+	out := make(map[string]*descInfo, len(metrics))
+	for _, m := range metrics {
+		help := fmt.Sprintf("CloudWatch %s %s (%s), statistic %s over %s periods, refreshed every %s (not per scrape). %s",
+			Namespace, m.Name, m.Unit, m.Statistic, period, period, m.Help)
+		out[m.Name] = &descInfo{
+			desc:   prometheus.NewDesc(MetricName(Namespace, m.Name, m.Statistic), help, seriesLabels, nil),
+			metric: m,
+		}
+	}
+	return out
+}
+
+type selfDescs struct {
+	lastSuccess, duration, refreshes, failures, apiCalls, apiErrors, requested, series *prometheus.Desc
+}
+
+func newSelfDescs() selfDescs {
+	const ns = "elasticache_exporter_cloudwatch_"
+	return selfDescs{
+		lastSuccess: prometheus.NewDesc(ns+"last_success_timestamp_seconds",
+			"Unix time the last CloudWatch refresh succeeded; 0 before the first success.", nil, nil),
+		duration: prometheus.NewDesc(ns+"refresh_duration_seconds",
+			"Wall time the last CloudWatch refresh took, retries included.", nil, nil),
+		refreshes: prometheus.NewDesc(ns+"refreshes_total",
+			"CloudWatch refreshes that queried a new window.", nil, nil),
+		failures: prometheus.NewDesc(ns+"refresh_failures_total",
+			"CloudWatch refreshes that failed (after the SDK's retries); the cache kept serving the last values.", nil, nil),
+		apiCalls: prometheus.NewDesc(ns+"api_calls_total",
+			"CloudWatch API calls made, by API, each page counted.", []string{"api"}, nil),
+		apiErrors: prometheus.NewDesc(ns+"api_errors_total",
+			"CloudWatch API calls that failed after the SDK's retries, by API.", []string{"api"}, nil),
+		requested: prometheus.NewDesc(ns+"metrics_requested_total",
+			"Metrics requested from GetMetricData, which is what AWS bills ($0.01 per 1,000 in most regions).", nil, nil),
+		series: prometheus.NewDesc(ns+"series",
+			"CloudWatch series currently exported (values younger than cloudwatch.max_age).", nil, nil),
+	}
+}
+
+// Describe sends every descriptor Collect can use.
+func (r *Refresher) Describe(ch chan<- *prometheus.Desc) {
+	names := make([]string, 0, len(r.descs))
+	for n := range r.descs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		ch <- r.descs[n].desc
+	}
+	d := r.selfDescs
+	for _, desc := range []*prometheus.Desc{d.lastSuccess, d.duration, d.refreshes, d.failures, d.apiCalls, d.apiErrors, d.requested, d.series} {
+		ch <- desc
+	}
+}
+
+// Collect sends the cached values and the refresher's own metrics. It never
+// does I/O and never waits for a refresh in progress: it copies the cache
+// under a short lock and sends afterwards. Series older than max_age are
+// left out even if no refresh has run to drop them.
+func (r *Refresher) Collect(ch chan<- prometheus.Metric) {
+	now := r.now()
+	type point struct {
+		key seriesKey
+		c   cached
+	}
+	r.mu.Lock()
+	points := make([]point, 0, len(r.series))
+	for k, c := range r.series {
+		if !r.expired(c, now) {
+			points = append(points, point{k, *c})
+		}
+	}
+	st := r.stats
+	r.mu.Unlock()
+
+	for _, p := range points {
+		di, ok := r.descs[p.key.Metric]
+		if !ok {
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(di.desc, prometheus.GaugeValue, p.c.Value,
+			p.key.CacheClusterID, p.key.CacheNodeID, p.c.Node, p.c.Shard)
+	}
+
+	d := r.selfDescs
+	var last float64
+	if !st.lastSuccess.IsZero() {
+		last = float64(st.lastSuccess.UnixNano()) / 1e9
+	}
+	ch <- prometheus.MustNewConstMetric(d.lastSuccess, prometheus.GaugeValue, last)
+	if st.refreshed {
+		ch <- prometheus.MustNewConstMetric(d.duration, prometheus.GaugeValue, st.lastDuration.Seconds())
+	}
+	ch <- prometheus.MustNewConstMetric(d.refreshes, prometheus.CounterValue, st.refreshes)
+	ch <- prometheus.MustNewConstMetric(d.failures, prometheus.CounterValue, st.failures)
+	ch <- prometheus.MustNewConstMetric(d.apiCalls, prometheus.CounterValue, st.apiCalls, "GetMetricData")
+	ch <- prometheus.MustNewConstMetric(d.apiErrors, prometheus.CounterValue, st.apiErrors, "GetMetricData")
+	ch <- prometheus.MustNewConstMetric(d.requested, prometheus.CounterValue, st.metricsRequests)
+	ch <- prometheus.MustNewConstMetric(d.series, prometheus.GaugeValue, float64(len(points)))
+}
+
+var _ prometheus.Collector = (*Refresher)(nil)
