@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,11 +12,16 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/app"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
+	"github.com/elasticache-exporter/elasticache-exporter/provision"
 )
 
 // commands are the subcommands besides serve.
 type commands struct {
-	rules, alarmsPlan, alarmsApply *kingpin.CmdClause
+	rules, alarmsPlan, alarmsApply                  *kingpin.CmdClause
+	provisionPlan, provisionApply, provisionOutputs *kingpin.CmdClause
+	specFile                                        *string
+	showSecrets, jsonOutput                         *bool
 }
 
 func registerCommands(ka *kingpin.Application) *commands {
@@ -24,6 +30,13 @@ func registerCommands(ka *kingpin.Application) *commands {
 	al := ka.Command("alarms", "Manage the five CloudWatch alarms of every member cluster.")
 	c.alarmsPlan = al.Command("plan", "Show what apply would create, update or delete.")
 	c.alarmsApply = al.Command("apply", "Create or update the alarms and delete those of removed members.")
+	pr := ka.Command("provision", "Create the replication group from a spec in the seed module's variable names, or print its outputs.")
+	c.provisionPlan = pr.Command("plan", "Show per resource: create, update (with the fields that differ) or no change.")
+	c.provisionApply = pr.Command("apply", "Create what is missing, in order, and wait until the group is available.")
+	c.provisionOutputs = pr.Command("outputs", "Print the Terraform module's outputs for the adopted group (--elasticache.replication-group-id).")
+	c.specFile = pr.Flag("spec", "Spec file (YAML, the seed module's variable names).").String()
+	c.showSecrets = c.provisionOutputs.Flag("show-secrets", "Put the AUTH token into redis_connection_string instead of <redacted>.").Bool()
+	c.jsonOutput = c.provisionOutputs.Flag("json", "Print the outputs as JSON.").Bool()
 	return c
 }
 
@@ -73,7 +86,91 @@ func (c *commands) run(cmd string, f *flags, stdout, stderr io.Writer, logger *s
 		fmt.Fprintf(stdout, "applied: %d created, %d updated, %d deleted\n", len(res.Created), len(res.Updated), len(res.Deleted))
 		logger.Debug("alarms applied", "prefix", target.Prefix, "members", len(target.Members))
 		return 0
+	case c.provisionPlan.FullCommand(), c.provisionApply.FullCommand(), c.provisionOutputs.FullCommand():
+		return c.runProvision(ctx, cmd, cfg, stdout, stderr, logger)
 	}
 	fmt.Fprintf(stderr, "exporter: unknown command %q\n", cmd)
 	return 2
+}
+
+func (c *commands) runProvision(ctx context.Context, cmd string, cfg *config.Config, stdout, stderr io.Writer, logger *slog.Logger) int {
+	// The spec is checked before anything talks to AWS.
+	var spec *provision.Spec
+	if *c.specFile != "" {
+		var err error
+		if spec, err = provision.LoadSpec(*c.specFile); err != nil {
+			fmt.Fprintf(stderr, "exporter provision: spec is invalid:\n%v\n", err)
+			return 2
+		}
+	} else if cmd != c.provisionOutputs.FullCommand() {
+		fmt.Fprintln(stderr, "exporter provision: --spec FILE is required (see docs/provision.md)")
+		return 2
+	}
+	p, err := app.NewProvisioner(ctx, cfg, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "exporter provision: %v\n", err)
+		return 2
+	}
+	if cmd == c.provisionOutputs.FullCommand() {
+		id := cfg.ElastiCache.ReplicationGroupID
+		var token config.Secret
+		if spec != nil {
+			if id == "" {
+				id = spec.ReplicationGroupID()
+			}
+			token = spec.AuthTokenValue()
+		}
+		if !token.IsSet() {
+			if token, err = cfg.Redis.Password.Read("redis.password"); err != nil {
+				fmt.Fprintf(stderr, "exporter provision outputs: %v\n", err)
+				return 2
+			}
+		}
+		if id == "" {
+			fmt.Fprintln(stderr, "exporter provision outputs: name the group with --elasticache.replication-group-id or --spec")
+			return 2
+		}
+		out, err := p.Outputs(ctx, id, token, *c.showSecrets)
+		if err != nil {
+			fmt.Fprintf(stderr, "exporter provision outputs: %v\n", err)
+			return 1
+		}
+		if *c.jsonOutput {
+			b, err := out.JSON()
+			if err != nil {
+				fmt.Fprintf(stderr, "exporter provision outputs: %v\n", err)
+				return 1
+			}
+			fmt.Fprintln(stdout, string(b))
+			return 0
+		}
+		fmt.Fprint(stdout, out.String())
+		return 0
+	}
+	if cmd == c.provisionPlan.FullCommand() {
+		plan, err := p.Plan(ctx, spec)
+		if err != nil {
+			fmt.Fprintf(stderr, "exporter provision plan: %v\n", err)
+			return 1
+		}
+		fmt.Fprint(stdout, plan.String())
+		return 0
+	}
+	res, err := p.Apply(ctx, spec)
+	fmt.Fprint(stdout, res.Plan.String())
+	var drift *provision.DriftError
+	if errors.As(err, &drift) {
+		fmt.Fprintf(stderr, "exporter provision apply: %v\n", err)
+		return 1
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "exporter provision apply: %v\n", err)
+		return 1
+	}
+	if len(res.Done) == 0 {
+		fmt.Fprintln(stdout, "no changes")
+	} else {
+		fmt.Fprintf(stdout, "applied %d changes\n", len(res.Done))
+	}
+	return 0
 }

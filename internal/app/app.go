@@ -61,6 +61,21 @@ func New(ctx context.Context, load Loader, logger *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Provision.Enabled {
+		pointAtGroup, err := EnsureProvisioned(ctx, cfg, logger.With("component", "provision"))
+		if err != nil {
+			return nil, err
+		}
+		base := load
+		load = func() (*config.Config, error) {
+			c, err := base()
+			if err == nil {
+				pointAtGroup(c)
+			}
+			return c, err
+		}
+		pointAtGroup(cfg)
+	}
 	creds, err := redisconn.Resolve(cfg.Redis)
 	if err != nil {
 		return nil, err
