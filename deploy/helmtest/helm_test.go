@@ -343,12 +343,12 @@ func checkLabelsAndSelectors(t *testing.T, r *rendered) {
 func checkConfig(t *testing.T, name string, r *rendered) {
 	t.Helper()
 	cfg := r.exporterConfig
-	err := cfg.Validate()
+	err := cfg.ValidateServe()
 	if name == "default" {
 		// The default values name no Redis: the exporter exits saying so and
 		// NOTES.txt warns. Nothing else may be wrong with them.
 		if err == nil || strings.Count(err.Error(), ";")+1 > 2 || !strings.Contains(err.Error(), "redis.addrs") {
-			t.Errorf("default config: Validate() = %v, want only the missing redis.addrs", err)
+			t.Errorf("default config: ValidateServe() = %v, want only the missing redis.addrs", err)
 		}
 	} else if err != nil {
 		t.Errorf("rendered config does not validate: %v", err)

@@ -80,6 +80,7 @@ func New(ctx context.Context, load Loader, logger *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	redisconn.RouteLibraryLogs(logger)
 	a := &App{logger: logger, load: load, cfg: cfg, pool: redisconn.NewPool(creds), apis: map[string]http.Handler{}}
 
 	seeds := make([]string, 0, len(cfg.Redis.Addrs))

@@ -56,6 +56,7 @@ func (a *App) adopt(ctx context.Context, cfg *config.Config, opts *collect.Optio
 		if err != nil {
 			return nil, err
 		}
+		topology.FillRoles(ctx, t, a.pool)
 		group.Store(g)
 		return t, nil
 	}, nil, a.logger.With("component", "discovery"))
@@ -155,7 +156,7 @@ func (h slowlogHook) ScrapeNode(ctx context.Context, c *redis.Client, node topol
 // collectorFunc turns a function into an unchecked collector.
 type collectorFunc func(ch chan<- prometheus.Metric)
 
-func (collectorFunc) Describe(chan<- *prometheus.Desc)    {}
+func (collectorFunc) Describe(chan<- *prometheus.Desc)      {}
 func (f collectorFunc) Collect(ch chan<- prometheus.Metric) { f(ch) }
 
 func (a *App) groupInfo() *topology.GroupInfo {

@@ -24,6 +24,8 @@ var (
 		"1 when this replica's link to its primary is up (INFO replication master_link_status); replicas only.")
 	replicaLagBytesDesc = nodeDesc("redis_replica_lag_bytes",
 		"Bytes this replica is behind its primary: the primary's master_repl_offset minus this replica's slave_repl_offset, both read in the same scrape; replicas only.")
+	linkDownSinceDesc = nodeDesc("redis_master_link_down_since_seconds",
+		"Seconds this replica's link to its primary has been down: INFO replication master_link_down_since_seconds, or, where Redis reports -1 (7.0 after a primary's shutdown), the time since a scrape first saw the link down; replicas with the link down only.")
 	replicaLagSecondsDesc = nodeDesc("redis_replica_lag_seconds",
 		"Seconds this replica is behind its primary: how long ago the primary's offset was where this replica's is now, interpolated between scrapes, or the time since the link went down; replicas only.")
 	clusterStateDesc = nodeDesc("redis_cluster_state",

@@ -252,9 +252,6 @@ func emitNode(emit func(prometheus.Metric), r *nodeResult, view replicationView)
 		if f, ok := scale[m.field]; ok {
 			v *= f
 		}
-		if m.field == "master_link_down_since_seconds" && v < 0 {
-			continue // -1 before the first sync: not a duration
-		}
 		emit(prometheus.MustNewConstMetric(infoDescs[m.field], m.typ, v, name, shard))
 	}
 	if role == topology.RoleReplica {
@@ -264,6 +261,9 @@ func emitNode(emit func(prometheus.Metric), r *nodeResult, view replicationView)
 		}
 		if v, ok := view.lagSeconds[name]; ok {
 			gauge(replicaLagSecondsDesc, v)
+		}
+		if v, ok := view.linkDownSeconds[name]; ok {
+			gauge(linkDownSinceDesc, v)
 		}
 	}
 	for k, v := range info.FieldsInSection("commandstats") {

@@ -48,7 +48,6 @@ var infoMetrics = []infoMetric{
 	{"slave_repl_offset", "redis_slave_repl_offset", "Replication offset this replica has processed in bytes (INFO replication slave_repl_offset).", prometheus.GaugeValue},
 	{"master_last_io_seconds_ago", "redis_master_last_io_seconds_ago", "Seconds since this replica last heard from its primary (INFO replication master_last_io_seconds_ago).", prometheus.GaugeValue},
 	{"master_sync_in_progress", "redis_master_sync_in_progress", "1 while this replica is loading a full sync from its primary (INFO replication master_sync_in_progress).", prometheus.GaugeValue},
-	{"master_link_down_since_seconds", "redis_master_link_down_since_seconds", "Seconds since this replica's link to its primary went down (INFO replication master_link_down_since_seconds).", prometheus.GaugeValue},
 	{"repl_backlog_size", "redis_replication_backlog_bytes", "Size of the replication backlog in bytes (INFO replication repl_backlog_size).", prometheus.GaugeValue},
 	// CPU
 	{"used_cpu_sys", "redis_cpu_sys_seconds_total", "System CPU seconds of the Redis process (INFO cpu used_cpu_sys).", prometheus.CounterValue},

@@ -27,25 +27,30 @@ type replicationState struct {
 	primaryOf map[string]string
 	failovers map[string]float64
 	history   map[string][]offsetSample
+	// linkDownSeen is when a scrape first saw a replica's link down, for
+	// when Redis itself reports no time.
+	linkDownSeen map[string]time.Time
 }
 
 func newReplicationState() *replicationState {
-	return &replicationState{primaryOf: map[string]string{}, failovers: map[string]float64{}, history: map[string][]offsetSample{}}
+	return &replicationState{primaryOf: map[string]string{}, failovers: map[string]float64{}, history: map[string][]offsetSample{}, linkDownSeen: map[string]time.Time{}}
 }
 
 // replicationView is one scrape's replication picture.
 type replicationView struct {
-	lagBytes     map[string]float64 // by replica node name
-	lagSeconds   map[string]float64
-	failovers    map[string]float64 // by shard, cumulative
-	roleMismatch bool               // a scrape saw roles discovery does not know: rediscover
+	lagBytes   map[string]float64 // by replica node name
+	lagSeconds map[string]float64
+	// linkDownSeconds is how long each replica whose link is down has been so.
+	linkDownSeconds map[string]float64
+	failovers       map[string]float64 // by shard, cumulative
+	roleMismatch    bool               // a scrape saw roles discovery does not know: rediscover
 }
 
 // observe updates the state with one scrape's results.
 func (s *replicationState) observe(results []nodeResult) replicationView {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	view := replicationView{lagBytes: map[string]float64{}, lagSeconds: map[string]float64{}, failovers: map[string]float64{}}
+	view := replicationView{lagBytes: map[string]float64{}, lagSeconds: map[string]float64{}, linkDownSeconds: map[string]float64{}, failovers: map[string]float64{}}
 	byShard := map[string][]*nodeResult{}
 	for i := range results {
 		r := &results[i]
@@ -80,13 +85,21 @@ func (s *replicationState) observe(results []nodeResult) replicationView {
 				view.lagBytes[r.node.Name] = max(0, primaryOffset-replicaOffset)
 				view.lagSeconds[r.node.Name] = lagSeconds(s.history[shard], int64(replicaOffset), r.readAt)
 			}
-			if !linkUp {
-				if down, ok := r.info.Float("master_link_down_since_seconds"); ok && down >= 0 {
-					view.lagSeconds[r.node.Name] = down
-				} else if io, ok := r.info.Float("master_last_io_seconds_ago"); ok && io >= 0 {
-					view.lagSeconds[r.node.Name] = io
-				}
+			if linkUp {
+				delete(s.linkDownSeen, r.node.Name)
+				continue
 			}
+			seen, ok := s.linkDownSeen[r.node.Name]
+			if !ok {
+				seen = r.readAt
+				s.linkDownSeen[r.node.Name] = seen
+			}
+			down := r.readAt.Sub(seen).Seconds()
+			if v, ok := r.info.Float("master_link_down_since_seconds"); ok && v > down {
+				down = v
+			}
+			view.linkDownSeconds[r.node.Name] = down
+			view.lagSeconds[r.node.Name] = down
 		}
 	}
 	for k, v := range s.failovers {

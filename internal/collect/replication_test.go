@@ -104,10 +104,34 @@ func TestObserveLinkDownUsesDownSince(t *testing.T) {
 	v := s.observe([]nodeResult{
 		result("r", "0", "slave", map[string]string{"master_link_status": "down", "master_link_down_since_seconds": "42", "slave_repl_offset": "1"}),
 	})
-	if v.lagSeconds["r"] != 42 {
-		t.Errorf("lag seconds = %v, want 42", v.lagSeconds["r"])
+	if v.lagSeconds["r"] != 42 || v.linkDownSeconds["r"] != 42 {
+		t.Errorf("lag seconds = %v, link down = %v, want 42", v.lagSeconds["r"], v.linkDownSeconds["r"])
 	}
 	if _, ok := v.lagBytes["r"]; ok {
 		t.Error("lag bytes reported without a reachable primary")
+	}
+}
+
+// Redis 7.0 reports master_link_down_since_seconds:-1 after its primary shut
+// down; the exporter then counts from the first scrape that saw the link down.
+func TestObserveLinkDownWithoutRedisTime(t *testing.T) {
+	s := newReplicationState()
+	r := result("r", "0", "slave", map[string]string{"master_link_status": "down", "master_link_down_since_seconds": "-1"})
+	t0 := time.Unix(1000, 0)
+	r.readAt = t0
+	if v := s.observe([]nodeResult{r}); v.linkDownSeconds["r"] != 0 {
+		t.Errorf("first sight: %v", v.linkDownSeconds["r"])
+	}
+	r.readAt = t0.Add(15 * time.Second)
+	if v := s.observe([]nodeResult{r}); v.linkDownSeconds["r"] != 15 || v.lagSeconds["r"] != 15 {
+		t.Errorf("15s later: link down %v, lag %v", v.linkDownSeconds["r"], v.lagSeconds["r"])
+	}
+	up := result("r", "0", "slave", map[string]string{"master_link_status": "up", "slave_repl_offset": "1"})
+	if v := s.observe([]nodeResult{up}); len(v.linkDownSeconds) != 0 {
+		t.Errorf("link up still reported down: %v", v.linkDownSeconds)
+	}
+	r.readAt = t0.Add(20 * time.Second)
+	if v := s.observe([]nodeResult{r}); v.linkDownSeconds["r"] != 0 {
+		t.Errorf("a new outage did not restart the count: %v", v.linkDownSeconds["r"])
 	}
 }
