@@ -1,6 +1,7 @@
 package alarms
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -27,6 +28,8 @@ type Alarm struct {
 	RunbookURL string
 	// RateWindow is the rate() range of rules that take a rate.
 	RateWindow time.Duration
+	// Window is the range of increase() rules; 0 means the CloudWatch period.
+	Window time.Duration
 }
 
 // Name is the alert name.
@@ -73,6 +76,10 @@ func Definitions(cfg config.AlarmsConfig) ([]Alarm, error) {
 		if o.Severity != "" {
 			a.Severity = o.Severity
 		}
+		if o.Window < 0 || o.Window > 24*time.Hour {
+			errs = append(errs, fmt.Errorf("%s.window: %s is outside 0s..24h; use e.g. 5m, or 0 for the CloudWatch period", field, o.Window))
+		}
+		a.Window = o.Window
 		if a.Threshold < 0 || math.IsNaN(a.Threshold) || math.IsInf(a.Threshold, 0) || (d.MaxThreshold > 0 && a.Threshold > d.MaxThreshold) {
 			limit := "0 or more"
 			if d.MaxThreshold > 0 {
@@ -125,6 +132,9 @@ type templateData struct {
 	Window string
 	// RateWindow is the rate() range ("1m").
 	RateWindow string
+	// IncreaseWindow is the increase() range: the configured window, or
+	// the CloudWatch period so both sides count over the same time ("5m").
+	IncreaseWindow string
 	// Node is the member cluster the CloudWatch alarm watches.
 	Node string
 	// RunbookURL is the alarm's runbook section.
@@ -134,14 +144,15 @@ type templateData struct {
 func (a Alarm) templateData(ruleFor time.Duration, node string) templateData {
 	cw := a.Definition.CloudWatch
 	return templateData{
-		Threshold:  formatNumber(a.Threshold),
-		Ratio:      formatNumber(a.Threshold / 100),
-		For:        model.Duration(ruleFor).String(),
-		Period:     model.Duration(cw.Period).String(),
-		Window:     inWords(time.Duration(a.EvaluationPeriods()) * cw.Period),
-		RateWindow: model.Duration(a.RateWindow).String(),
-		Node:       node,
-		RunbookURL: a.RunbookURL,
+		Threshold:      formatNumber(a.Threshold),
+		Ratio:          formatNumber(a.Threshold / 100),
+		For:            model.Duration(ruleFor).String(),
+		Period:         model.Duration(cw.Period).String(),
+		Window:         inWords(time.Duration(a.EvaluationPeriods()) * cw.Period),
+		RateWindow:     model.Duration(a.RateWindow).String(),
+		IncreaseWindow: model.Duration(cmp.Or(a.Window, cw.Period)).String(),
+		Node:           node,
+		RunbookURL:     a.RunbookURL,
 	}
 }
 

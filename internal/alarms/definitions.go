@@ -157,8 +157,8 @@ var builtin = []Definition{
 		Prometheus: []PrometheusRule{{
 			// The window is the CloudWatch period: both count evictions
 			// over the same five minutes.
-			Expr:        "increase(redis_evicted_keys_total[<<.Period>>]) > <<.Threshold>>",
-			Description: "{{ $labels.node }} (shard {{ $labels.shard }}) evicted {{ $value | printf \"%.0f\" }} keys in the last <<.Period>>. ksqlDB keeps its state here: every evicted key is state a query has lost.",
+			Expr:        "increase(redis_evicted_keys_total[<<.IncreaseWindow>>]) > <<.Threshold>>",
+			Description: "{{ $labels.node }} (shard {{ $labels.shard }}) evicted {{ $value | printf \"%.0f\" }} keys in the last <<.IncreaseWindow>>. ksqlDB keeps its state here: every evicted key is state a query has lost.",
 		}},
 	},
 	{

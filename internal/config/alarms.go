@@ -40,6 +40,9 @@ type AlarmOverride struct {
 	// CloudWatch it becomes the number of evaluation periods).
 	For      time.Duration `yaml:"for,omitempty"`
 	Severity string        `yaml:"severity,omitempty"`
+	// Window is the range of a rule that counts over a window
+	// (ElastiCacheEvictions' increase()); 0 keeps the CloudWatch period.
+	Window time.Duration `yaml:"window,omitempty"`
 }
 
 // AlarmsCloudWatchConfig manages PutMetricAlarm from the daemon.
