@@ -17,7 +17,8 @@ set -uo pipefail
 
 repo_root=$(cd "$(dirname "$0")/.." && pwd)
 module_dir="$repo_root/provision/terraform"
-seed_readme=${SEED_README:-/work/shared/seed/elasticache-module-README.md}
+# The steering repo's shared/ sits beside the checkout (also in CI).
+seed_readme=${SEED_README:-$repo_root/../shared/seed/elasticache-module-README.md}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/terraform-test.XXXXXX")
 created_locks=()
