@@ -118,9 +118,15 @@ func TestDashboardMetricsAreExported(t *testing.T) {
 		scrapeUntil(30*time.Second, func() bool { return seen["elasticache_exporter_failovers_total"] })
 	}
 	// master_link_down_since_seconds exists only while a replica's link is
-	// down: stop the new primary so that its replicas lose their link.
+	// down: stop whichever node is the primary now (the failover above runs
+	// only when the failover counter was not already exported) so that its
+	// replicas lose their link.
 	if !seen["redis_master_link_down_since_seconds"] {
-		repl.Replicas[0].Stop()
+		primary := repl.Primary
+		if primary.Info(t, "replication")["role"] != "master" {
+			primary = repl.Replicas[0]
+		}
+		primary.Stop()
 		scrapeUntil(20*time.Second, func() bool { return len(missing()) == 0 })
 	}
 
