@@ -18,8 +18,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/version"
 	toolkit "github.com/prometheus/exporter-toolkit/web"
-
-	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
 )
 
 // Deps is what the handlers need from the running daemon.
@@ -158,6 +156,3 @@ func writeJSON(w http.ResponseWriter, v any) {
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
 }
-
-// TopologyJSON is the /api/v1/topology document when nothing is adopted.
-func TopologyJSON(t *topology.Topology) any { return t }
