@@ -30,7 +30,7 @@ build:
 test: deps lint build test-go test-terraform check-generated
 
 test-go:
-	HELM=$$(scripts/helm.sh) $(GO) test -p 2 -timeout $(GOTEST_TIMEOUT) ./...
+	HELM=$$(scripts/helm.sh) $(GO) test -count=1 -p 2 -timeout $(GOTEST_TIMEOUT) ./...
 
 test-terraform:
 	scripts/terraform-test.sh
@@ -56,10 +56,9 @@ check-generated:
 	$(GO) run ./cmd/exporter rules | diff -u deploy/helm/elasticache-exporter/files/rules.yaml - || \
 	{ echo "generated files are stale: run 'make generate' and commit the result"; exit 1; }
 
-# Benchmarks (not part of `make test`): Go micro-benchmarks and the
-# side-by-side with redis_exporter, written to BENCHMARKS.md.
+# Benchmarks (not part of `make test`): the side-by-side with redis_exporter
+# and the Go micro-benchmarks (run by bench/compare), written to BENCHMARKS.md.
 bench: deps build
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/redisinfo ./internal/collect
 	$(GO) run ./bench/compare -exporter $(BIN) -out BENCHMARKS.md
 
 # Long fuzzing of every parser (not part of `make test`).

@@ -21,6 +21,7 @@ import (
 	"github.com/elasticache-exporter/elasticache-exporter/internal/collect"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redisconn"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/selfmetrics"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/web"
 )
@@ -109,7 +110,7 @@ func New(ctx context.Context, load Loader, logger *slog.Logger) (*App, error) {
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(
 		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		selfmetrics.NewProcessCollector(),
 		versioncollector.NewCollector("elasticache_exporter"),
 	)
 	return a, nil

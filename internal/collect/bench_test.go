@@ -19,9 +19,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redisconn"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redisinfo"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redistest"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/slowlog"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/web"
 )
@@ -63,6 +65,11 @@ func fillForBench(b *testing.B, s *redistest.Server) {
 // topology discovered once, the way the daemon builds it.
 func benchExporter(b *testing.B, addr string, wantNodes int) (*Exporter, func()) {
 	b.Helper()
+	return benchExporterWith(b, addr, wantNodes, nil, nil)
+}
+
+func benchExporterWith(b *testing.B, addr string, wantNodes int, hooks []NodeHook, extra []prometheus.Collector) (*Exporter, func()) {
+	b.Helper()
 	pool := redisconn.NewPool(redisconn.Credentials{ClientName: "bench", DialTimeout: 5 * time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -74,7 +81,7 @@ func benchExporter(b *testing.B, addr string, wantNodes int) (*Exporter, func())
 	if len(topo.Nodes) != wantNodes {
 		b.Fatalf("discovered %d nodes, want %d", len(topo.Nodes), wantNodes)
 	}
-	e := New(Options{Topology: func() *topology.Topology { return topo }, Clients: pool})
+	e := New(Options{Topology: func() *topology.Topology { return topo }, Clients: pool, Hooks: hooks, Extra: extra})
 	for _, m := range e.Gather(context.Background()) { // connect before timing
 		_ = m
 	}
@@ -110,28 +117,37 @@ func benchGather(b *testing.B, addr string, nodes int) {
 
 // BenchmarkScrapeHTTP is one GET /metrics through the daemon's handler,
 // with the request headers Prometheus sends (OpenMetrics, gzip): the
-// scrape, the registry merge and the encoding. "with-runtime" adds the Go
-// and process collectors the daemon registers next to the scrape; the
-// difference between the two is their share.
+// scrape, the registry merge and the encoding. "exporter-only" is this
+// package alone; "daemon" adds what internal/app wires next to it: the Go
+// and process collectors and the slow log (SLOWLOG per node as a NodeHook,
+// the recorder and tracker as extra collectors). The difference between
+// the two is their share.
 func BenchmarkScrapeHTTP(b *testing.B) {
 	s := redistest.Standalone(b, redistest.Options{})
 	fillForBench(b, s)
-	e, closePool := benchExporter(b, s.Addr, 1)
-	defer closePool()
 	for _, tc := range []struct {
-		name    string
-		runtime bool
-		gzip    bool
+		name   string
+		daemon bool
+		gzip   bool
 	}{
 		{"exporter-only/gzip", false, true},
-		{"with-runtime/gzip", true, true},
-		{"with-runtime/identity", true, false},
+		{"daemon/gzip", true, true},
+		{"daemon/identity", true, false},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
+			var hooks []NodeHook
+			var extra []prometheus.Collector
 			reg := prometheus.NewRegistry()
-			if tc.runtime {
+			if tc.daemon {
 				reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+				cfg := config.Default()
+				rec := slowlog.NewRecorder(cfg.Redis.ClientName, cfg.Slowlog, cfg.Logs)
+				tracker := slowlog.NewTracker(rec)
+				hooks = []NodeHook{slowlogBenchHook{tracker}}
+				extra = []prometheus.Collector{rec, tracker}
 			}
+			e, closePool := benchExporterWith(b, s.Addr, 1, hooks, extra)
+			defer closePool()
 			h, err := web.NewRouter(web.Deps{
 				TelemetryPath: "/metrics",
 				Gatherer:      reg,
@@ -163,6 +179,14 @@ func BenchmarkScrapeHTTP(b *testing.B) {
 			b.ReportMetric(float64(size), "bytes/scrape")
 		})
 	}
+}
+
+// slowlogBenchHook is the daemon's slow log hook (internal/app wires the
+// same call): SLOWLOG on the scrape's connection after INFO.
+type slowlogBenchHook struct{ t *slowlog.Tracker }
+
+func (h slowlogBenchHook) ScrapeNode(ctx context.Context, c *redis.Client, node topology.Node, runID string) error {
+	return h.t.Scrape(ctx, c, node.Name, node.Shard, runID)
 }
 
 // countingWriter is a ResponseWriter that only counts, so the benchmark

@@ -266,38 +266,38 @@ func emitNode(emit func(prometheus.Metric), r *nodeResult, view replicationView)
 			gauge(linkDownSinceDesc, v)
 		}
 	}
-	for k, v := range info.FieldsInSection("commandstats") {
+	info.Each("commandstats", func(k, v string) {
 		cmd, ok := strings.CutPrefix(k, "cmdstat_")
 		if !ok {
-			continue
+			return
 		}
 		cs, err := redisinfo.ParseCommandStat(v)
 		if err != nil {
-			continue
+			return
 		}
 		counter(commandsDesc, float64(cs.Calls), cmd)
 		counter(commandsDurationDesc, float64(cs.Usec)/1e6, cmd)
 		counter(commandsRejectedDesc, float64(cs.RejectedCalls), cmd)
 		counter(commandsFailedDesc, float64(cs.FailedCall), cmd)
-	}
-	for k, v := range info.FieldsInSection("errorstats") {
+	})
+	info.Each("errorstats", func(k, v string) {
 		prefix, ok := strings.CutPrefix(k, "errorstat_")
 		if !ok {
-			continue
+			return
 		}
 		if n, err := redisinfo.ParseErrorStat(v); err == nil {
 			counter(errorsDesc, float64(n), prefix)
 		}
-	}
-	for k, v := range info.FieldsInSection("keyspace") {
+	})
+	info.Each("keyspace", func(k, v string) {
 		ks, err := redisinfo.ParseKeyspace(v)
 		if err != nil {
-			continue
+			return
 		}
 		gauge(dbKeysDesc, float64(ks.Keys), k)
 		gauge(dbKeysExpiringDesc, float64(ks.Expires), k)
 		gauge(dbAvgTTLDesc, ks.AvgTTL/1e3, k)
-	}
+	})
 	if len(r.clusterInfo.Fields) > 0 {
 		gauge(clusterStateDesc, boolFloat(r.clusterInfo.Fields["cluster_state"] == "ok"))
 		for _, m := range clusterInfoMetrics {

@@ -132,3 +132,21 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestEachKeepsReplyOrderAndSection(t *testing.T) {
+	info, err := Parse("# Commandstats\r\ncmdstat_set:calls=1,usec=1\r\ncmdstat_get:calls=2,usec=2\r\n# Keyspace\r\ndb0:keys=1,expires=0\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	info.Each("commandstats", func(k, _ string) { keys = append(keys, k) })
+	if strings.Join(keys, ",") != "cmdstat_set,cmdstat_get" {
+		t.Errorf("commandstats fields = %v", keys)
+	}
+	if got := info.FieldsInSection("keyspace"); len(got) != 1 || got["db0"] != "keys=1,expires=0" {
+		t.Errorf("keyspace = %v", got)
+	}
+	if got := info.FieldsInSection("nosuch"); len(got) != 0 {
+		t.Errorf("unknown section = %v", got)
+	}
+}

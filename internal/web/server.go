@@ -44,7 +44,7 @@ type Deps struct {
 // NewRouter builds the HTTP handler.
 func NewRouter(d Deps) (http.Handler, error) {
 	r := chi.NewRouter()
-	r.Get(d.TelemetryPath, metricsHandler(d))
+	r.Method(http.MethodGet, d.TelemetryPath, withFastGzip(metricsHandler(d)))
 	r.Get("/probe", probeHandler(d))
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	r.Get("/readyz", func(w http.ResponseWriter, _ *http.Request) {
@@ -123,8 +123,9 @@ func metricsHandler(d Deps) http.HandlerFunc {
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(d.Scrape(ctx))
 		promhttp.HandlerFor(prometheus.Gatherers{d.Gatherer, reg}, promhttp.HandlerOpts{
-			ErrorHandling: promhttp.ContinueOnError,
-			ErrorLog:      slog.NewLogLogger(d.Logger.Handler(), slog.LevelError),
+			ErrorHandling:      promhttp.ContinueOnError,
+			DisableCompression: true, // withFastGzip compresses
+			ErrorLog:           slog.NewLogLogger(d.Logger.Handler(), slog.LevelError),
 		}).ServeHTTP(w, r)
 	}
 }

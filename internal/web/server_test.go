@@ -28,3 +28,14 @@ func TestScrapeTimeout(t *testing.T) {
 		}
 	}
 }
+
+func TestAcceptsGzip(t *testing.T) {
+	for header, want := range map[string]bool{
+		"gzip": true, "deflate, gzip;q=1.0, *;q=0.5": true, "GZIP": true,
+		"": false, "identity": false, "gzip;q=0": false, "br": false,
+	} {
+		if got := acceptsGzip(header); got != want {
+			t.Errorf("acceptsGzip(%q) = %v, want %v", header, got, want)
+		}
+	}
+}
