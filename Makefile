@@ -63,7 +63,7 @@ bench: deps build
 
 # Long fuzzing of every parser (not part of `make test`).
 fuzz:
-	@for pkg in $$($(GO) list ./internal/...); do \
+	@for pkg in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
