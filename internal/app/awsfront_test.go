@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -19,9 +18,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
-	smithycbor "github.com/aws/smithy-go/encoding/cbor"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/sivchari/kumo"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/awstest"
 )
 
 // Test-only helpers for the end-to-end tests that put the in-process AWS
@@ -103,47 +103,16 @@ type cwDatum struct {
 	value                  float64
 }
 
-// seedCloudWatch stores data in kumo with an explicit timestamp. A refresh
-// only reads periods that have ended (its window ends at the last period
-// boundary before now - delay), so a value stamped "now" would wait for the
-// next minute. The SDK sends a timestamp as a CBOR time tag, which kumo's
-// PutMetricData cannot decode (it keeps timestamps as RFC 3339 text), and
-// without one kumo stamps "now"; so the test encodes the request itself,
-// with the timestamp as text. It goes to kumo directly: no front counts it.
 func seedCloudWatch(t *testing.T, kumoURL string, at time.Time, data []cwDatum) {
 	t.Helper()
-	var list smithycbor.List
+	out := make([]awstest.Datum, 0, len(data))
 	for _, d := range data {
-		list = append(list, smithycbor.Map{
-			"MetricName": smithycbor.String(d.metric),
-			"Dimensions": smithycbor.List{
-				smithycbor.Map{"Name": smithycbor.String("CacheClusterId"), "Value": smithycbor.String(d.cacheClusterID)},
-				smithycbor.Map{"Name": smithycbor.String("CacheNodeId"), "Value": smithycbor.String("0001")},
-			},
-			"Timestamp": smithycbor.String(at.UTC().Format(time.RFC3339)),
-			"Value":     smithycbor.Float64(d.value),
-		})
+		out = append(out, awstest.Datum{Metric: d.metric, CacheClusterID: d.cacheClusterID, Value: d.value})
 	}
-	body := smithycbor.Encode(smithycbor.Map{"Namespace": smithycbor.String("AWS/ElastiCache"), "MetricData": list})
-	req, _ := http.NewRequest(http.MethodPost, kumoURL+"/service/GraniteServiceVersion20100801/operation/PutMetricData", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/cbor")
-	req.Header.Set("Smithy-Protocol", "rpc-v2-cbor")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("seed PutMetricData: %s: %q", resp.Status, b)
-	}
+	awstest.SeedMetrics(t, kumoURL, at, out)
 }
 
-// seedTime is a datapoint time inside the first refresh's window for a 60 s
-// period and no delay: half a minute before the current minute began.
-func seedTime() time.Time {
-	return time.Now().Truncate(time.Minute).Add(-30 * time.Second)
-}
+func seedTime() time.Time { return awstest.SeedTime() }
 
 // logsClient talks to kumo's CloudWatch Logs directly (the test's writer).
 func logsClient(kumoURL string) *cloudwatchlogs.Client {
