@@ -377,3 +377,25 @@ func (r *running) post(t *testing.T, path string) (int, string) {
 	b.Write(buf[:n])
 	return resp.StatusCode, b.String()
 }
+
+// A replica added to the group is picked up by the next discovery, without
+// a restart.
+func TestAddedReplicaIsDiscovered(t *testing.T) {
+	rg := redistest.NewReplication(t, 1, redistest.Options{})
+	r := startApp(t, func(c *config.Config) { c.Redis.Addrs = []string{rg.Primary.Addr} })
+	if got := series(r.scrape(t), "redis_up"); len(got) != 2 {
+		t.Fatalf("redis_up before = %v, want 2 nodes", got)
+	}
+	extra := redistest.Standalone(t, redistest.Options{})
+	host, port, _ := strings.Cut(rg.Primary.Addr, ":")
+	if err := extra.Client(t).Do(context.Background(), "REPLICAOF", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 15*time.Second, "the new replica in /metrics", func() bool {
+		v, ok := nodeValue(r.scrape(t), "redis_node_is_primary", extra.Addr)
+		return ok && v == 0
+	})
+	if got := series(r.scrape(t), "redis_up"); len(got) != 3 {
+		t.Errorf("redis_up after = %v, want 3 nodes", got)
+	}
+}
