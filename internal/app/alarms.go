@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/alarms"
@@ -69,11 +70,15 @@ func alarmTargetFromTopology(groupID string, t *topology.Topology) AlarmTarget {
 
 // NewAlarmReconciler builds the CloudWatch side from the configuration.
 func NewAlarmReconciler(ctx context.Context, cfg *config.Config) (*alarms.Reconciler, error) {
-	defs, err := alarms.Definitions(cfg.Alarms)
+	awsCfg, err := awsapi.Load(ctx, cfg.AWS)
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := awsapi.Load(ctx, cfg.AWS)
+	return alarmReconciler(awsCfg, cfg)
+}
+
+func alarmReconciler(awsCfg aws.Config, cfg *config.Config) (*alarms.Reconciler, error) {
+	defs, err := alarms.Definitions(cfg.Alarms)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +105,11 @@ func ResolveAlarmTarget(ctx context.Context, cfg *config.Config) (AlarmTarget, e
 // discovery that changed the set of members. A failure is logged and
 // retried at the next discovery; it never stops the exporter.
 func (a *App) manageAlarms(ctx context.Context, cfg *config.Config) error {
-	rec, err := NewAlarmReconciler(ctx, cfg)
+	awsCfg, err := a.awsConfig(ctx)
+	if err != nil {
+		return err
+	}
+	rec, err := alarmReconciler(awsCfg, cfg)
 	if err != nil {
 		return err
 	}

@@ -11,13 +11,16 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	toolkit "github.com/prometheus/exporter-toolkit/web"
 
+	"github.com/elasticache-exporter/elasticache-exporter/internal/awsapi"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/collect"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redisconn"
@@ -53,7 +56,13 @@ type App struct {
 	apis      map[string]http.Handler
 	rules     func() ([]byte, error)
 	topoJSON  func() any
-	group     func() *topology.GroupInfo
+	// group is the adopted replication group's description (nil without
+	// adoption or before the first successful read).
+	group atomic.Pointer[topology.GroupInfo]
+	// aws is loaded once, on first use, and shared by every AWS client.
+	awsOnce sync.Once
+	aws     aws.Config
+	awsErr  error
 }
 
 // New builds the daemon from a loaded configuration.
@@ -84,15 +93,9 @@ func New(ctx context.Context, load Loader, logger *slog.Logger) (*App, error) {
 	redisconn.RouteLibraryLogs(logger)
 	a := &App{logger: logger, load: load, cfg: cfg, pool: redisconn.NewPool(creds), apis: map[string]http.Handler{}}
 
-	seeds := make([]string, 0, len(cfg.Redis.Addrs))
-	for _, s := range cfg.Redis.Addrs {
-		t, _ := config.ParseTarget(s) // validated by load
-		seeds = append(seeds, t.Addr)
+	if err := a.newDiscovery(ctx, cfg); err != nil {
+		return nil, err
 	}
-	source := topology.RedisSource(seeds, a.pool)
-	a.discovery = topology.NewDiscoverer(source, topology.SeedTopology(seeds), logger.With("component", "discovery"))
-	a.discovery.OnChange(a.retainClients)
-	a.topoJSON = func() any { return a.discovery.Current() }
 
 	opts := collect.Options{
 		Topology:         a.discovery.Current,
@@ -114,6 +117,35 @@ func New(ctx context.Context, load Loader, logger *slog.Logger) (*App, error) {
 		versioncollector.NewCollector("elasticache_exporter"),
 	)
 	return a, nil
+}
+
+// newDiscovery builds discovery: from the ElastiCache API when a group is
+// adopted, otherwise from the seed addresses.
+func (a *App) newDiscovery(ctx context.Context, cfg *config.Config) error {
+	logger := a.logger.With("component", "discovery")
+	if cfg.ElastiCache.ReplicationGroupID != "" {
+		source, err := a.adoptionSource(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		a.discovery = topology.NewDiscoverer(source, nil, logger)
+	} else {
+		seeds := make([]string, 0, len(cfg.Redis.Addrs))
+		for _, s := range cfg.Redis.Addrs {
+			t, _ := config.ParseTarget(s) // validated by load
+			seeds = append(seeds, t.Addr)
+		}
+		a.discovery = topology.NewDiscoverer(topology.RedisSource(seeds, a.pool), topology.SeedTopology(seeds), logger)
+	}
+	a.discovery.OnChange(a.retainClients)
+	a.topoJSON = func() any { return a.discovery.Current() }
+	return nil
+}
+
+// awsConfig loads the AWS configuration once for every client.
+func (a *App) awsConfig(ctx context.Context) (aws.Config, error) {
+	a.awsOnce.Do(func() { a.aws, a.awsErr = awsapi.Load(ctx, a.config().AWS) })
+	return a.aws, a.awsErr
 }
 
 // retainClients closes the connections of nodes that left the group.

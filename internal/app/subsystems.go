@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -12,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/elasticache-exporter/elasticache-exporter/internal/awsapi"
 	cwmetrics "github.com/elasticache-exporter/elasticache-exporter/internal/cloudwatch"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/collect"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
@@ -25,9 +23,7 @@ import (
 func (a *App) addSubsystems(ctx context.Context, cfg *config.Config, opts *collect.Options) error {
 	a.rules = func() ([]byte, error) { return RulesFile(a.config()) }
 	if cfg.ElastiCache.ReplicationGroupID != "" {
-		if err := a.adopt(ctx, cfg, opts); err != nil {
-			return err
-		}
+		a.adopted(ctx, cfg, opts)
 	}
 	if err := a.addSlowlog(ctx, cfg, opts); err != nil {
 		return err
@@ -40,46 +36,44 @@ func (a *App) addSubsystems(ctx context.Context, cfg *config.Config, opts *colle
 	return a.addCloudWatch(ctx, cfg, opts)
 }
 
-// adopt makes discovery read the group from the ElastiCache API every
-// interval. The first read happens here, so that the log groups of the
-// group's log delivery are known before the tail starts; if it fails the
-// exporter still starts and retries with every discovery.
-func (a *App) adopt(ctx context.Context, cfg *config.Config, opts *collect.Options) error {
-	awsCfg, err := awsapi.Load(ctx, cfg.AWS)
+// adoptionSource reads the group from the ElastiCache API, and asks the
+// nodes for the roles the API does not report (cluster mode). The first
+// read happens in addSubsystems, so that the log groups of the group's log
+// delivery are known before the tail starts.
+func (a *App) adoptionSource(ctx context.Context, cfg *config.Config) (topology.Source, error) {
+	awsCfg, err := a.awsConfig(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	api := elasticache.NewFromConfig(awsCfg)
-	var group atomic.Pointer[topology.GroupInfo]
-	a.discovery = topology.NewDiscoverer(func(ctx context.Context) (*topology.Topology, error) {
+	return func(ctx context.Context) (*topology.Topology, error) {
 		t, g, err := topology.Adopt(ctx, api, cfg.ElastiCache.ReplicationGroupID)
 		if err != nil {
 			return nil, err
 		}
 		topology.FillRoles(ctx, t, a.pool)
-		group.Store(g)
+		a.group.Store(g)
 		return t, nil
-	}, nil, a.logger.With("component", "discovery"))
-	a.discovery.OnChange(a.retainClients)
-	opts.Topology = a.discovery.Current
-	opts.OnTopologyDoubt = a.discovery.Trigger
-	opts.DiscoveryLastRun = a.discovery.LastSuccess
+	}, nil
+}
+
+// adopted adds the group's metrics and JSON after a first read; if that
+// fails the exporter still starts and retries with every discovery.
+func (a *App) adopted(ctx context.Context, cfg *config.Config, opts *collect.Options) {
 	first, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := a.discovery.Refresh(first); err != nil {
 		a.logger.Warn("adopting the replication group failed; retrying every discovery interval", "replication_group_id", cfg.ElastiCache.ReplicationGroupID, "err", err)
 	}
 	opts.Extra = append(opts.Extra, collectorFunc(func(ch chan<- prometheus.Metric) {
-		topology.GroupInfoMetrics(a.discovery.Current(), group.Load(), ch)
+		topology.GroupInfoMetrics(a.discovery.Current(), a.group.Load(), ch)
 	}))
 	a.topoJSON = func() any {
 		return struct {
 			Group    *topology.GroupInfo `json:"replication_group"`
 			Topology *topology.Topology  `json:"topology"`
-		}{group.Load(), a.discovery.Current()}
+		}{a.group.Load(), a.discovery.Current()}
 	}
-	a.group = group.Load
-	return nil
 }
 
 // addSlowlog follows SLOWLOG on every node and, where log groups are
@@ -106,7 +100,7 @@ func (a *App) addSlowlog(ctx context.Context, cfg *config.Config, opts *collect.
 	}
 
 	logs := cfg.Logs
-	if g := a.groupInfo(); g != nil {
+	if g := a.group.Load(); g != nil {
 		if logs.SlowLogGroup == "" && g.SlowLog != nil {
 			logs.SlowLogGroup = g.SlowLog.LogGroup()
 		}
@@ -117,7 +111,7 @@ func (a *App) addSlowlog(ctx context.Context, cfg *config.Config, opts *collect.
 	if logs.SlowLogGroup == "" && logs.EngineLogGroup == "" {
 		return nil
 	}
-	awsCfg, err := awsapi.Load(ctx, cfg.AWS)
+	awsCfg, err := a.awsConfig(ctx)
 	if err != nil {
 		return err
 	}
@@ -159,20 +153,13 @@ type collectorFunc func(ch chan<- prometheus.Metric)
 func (collectorFunc) Describe(chan<- *prometheus.Desc)      {}
 func (f collectorFunc) Collect(ch chan<- prometheus.Metric) { f(ch) }
 
-func (a *App) groupInfo() *topology.GroupInfo {
-	if a.group == nil {
-		return nil
-	}
-	return a.group()
-}
-
 // addCloudWatch merges the CloudWatch metrics of the same nodes, refreshed
 // on their own schedule: scrapes only read the last values.
 func (a *App) addCloudWatch(ctx context.Context, cfg *config.Config, opts *collect.Options) error {
 	if !cfg.CloudWatch.Enabled {
 		return nil
 	}
-	awsCfg, err := awsapi.Load(ctx, cfg.AWS)
+	awsCfg, err := a.awsConfig(ctx)
 	if err != nil {
 		return err
 	}

@@ -101,18 +101,23 @@ func (d *Discoverer) Refresh(ctx context.Context) error {
 	return nil
 }
 
-// Run refreshes now, then every interval and whenever triggered, until ctx
+// Run refreshes now (unless a refresh succeeded less than an interval
+// ago), then every interval and whenever triggered, until ctx
 // ends. Triggers are rate limited to one per second so a flapping node
 // cannot turn discovery into a busy loop.
 func (d *Discoverer) Run(ctx context.Context, interval func() time.Duration) {
 	const minGap = time.Second
-	for {
+	for first := true; ; first = false {
 		start := time.Now()
-		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		if err := d.Refresh(rctx); err != nil && ctx.Err() == nil {
-			d.logger.Warn("discovery failed; keeping the previous topology", "err", err)
+		// A refresh made just before Run (adoption reads the group at
+		// start) is not repeated at once.
+		if !first || time.Since(d.LastSuccess()) >= interval() {
+			rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			if err := d.Refresh(rctx); err != nil && ctx.Err() == nil {
+				d.logger.Warn("discovery failed; keeping the previous topology", "err", err)
+			}
+			cancel()
 		}
-		cancel()
 		timer := time.NewTimer(interval())
 		select {
 		case <-ctx.Done():

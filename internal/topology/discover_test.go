@@ -117,3 +117,28 @@ func TestDiscovererKeepsVanishedNodesForAWhile(t *testing.T) {
 		t.Error("a failed discovery replaced the topology")
 	}
 }
+
+func TestRunDoesNotRepeatAFreshRefresh(t *testing.T) {
+	calls := 0
+	d := NewDiscoverer(func(context.Context) (*Topology, error) {
+		calls++
+		return &Topology{Mode: ModeReplication}, nil
+	}, nil, slog.New(slog.DiscardHandler))
+	if err := d.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	d.Run(ctx, func() time.Duration { return time.Hour })
+	if calls != 1 {
+		t.Errorf("source called %d times, want 1: Run repeated the refresh made just before it", calls)
+	}
+	// Without a fresh one, Run refreshes at once.
+	d2 := NewDiscoverer(func(context.Context) (*Topology, error) { calls++; return &Topology{}, nil }, nil, slog.New(slog.DiscardHandler))
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel2()
+	d2.Run(ctx2, func() time.Duration { return time.Hour })
+	if calls != 2 || !d2.Ready() {
+		t.Errorf("Run did not refresh a discoverer that never ran: calls %d", calls)
+	}
+}
