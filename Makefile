@@ -72,7 +72,8 @@ fuzz:
 # A local replication group (primary + 2 replicas), a ksqlDB-like workload
 # and the exporter; Ctrl-C stops all of it.
 demo: deps build
-	$(GO) run ./demo -exporter $(BIN)
+	$(GO) build -o bin/demo ./demo
+	@bin/demo -exporter $(BIN)
 
 image:
 	@command -v docker >/dev/null && docker info >/dev/null 2>&1 || { echo "make image needs a running Docker engine"; exit 1; }
