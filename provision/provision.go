@@ -46,9 +46,39 @@ type LogsAPI interface {
 
 var (
 	_ ElastiCacheAPI = (*elasticache.Client)(nil)
-	_ EC2API         = (*ec2.Client)(nil)
+	_ EC2API         = securityGroups{}
 	_ LogsAPI        = (*cloudwatchlogs.Client)(nil)
 )
+
+// securityGroups holds the three EC2 calls provisioning makes as method
+// values, so that *ec2.Client is never reachable from a type stored in an
+// interface. The binary links text/template (kingpin's help), whose
+// reflective method lookup makes the linker keep every exported method of
+// every type that is (or whose fields are) converted to an interface; for
+// *ec2.Client that is all of EC2's operations, about 20 MB of the binary
+// (docs/image.md). A func-typed field has no methods, so only these three
+// operations are linked.
+type securityGroups struct {
+	describe  func(context.Context, *ec2.DescribeSecurityGroupsInput, ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error)
+	create    func(context.Context, *ec2.CreateSecurityGroupInput, ...func(*ec2.Options)) (*ec2.CreateSecurityGroupOutput, error)
+	authorize func(context.Context, *ec2.AuthorizeSecurityGroupIngressInput, ...func(*ec2.Options)) (*ec2.AuthorizeSecurityGroupIngressOutput, error)
+}
+
+func newSecurityGroups(c *ec2.Client) securityGroups {
+	return securityGroups{describe: c.DescribeSecurityGroups, create: c.CreateSecurityGroup, authorize: c.AuthorizeSecurityGroupIngress}
+}
+
+func (s securityGroups) DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSecurityGroupsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error) {
+	return s.describe(ctx, in, optFns...)
+}
+
+func (s securityGroups) CreateSecurityGroup(ctx context.Context, in *ec2.CreateSecurityGroupInput, optFns ...func(*ec2.Options)) (*ec2.CreateSecurityGroupOutput, error) {
+	return s.create(ctx, in, optFns...)
+}
+
+func (s securityGroups) AuthorizeSecurityGroupIngress(ctx context.Context, in *ec2.AuthorizeSecurityGroupIngressInput, optFns ...func(*ec2.Options)) (*ec2.AuthorizeSecurityGroupIngressOutput, error) {
+	return s.authorize(ctx, in, optFns...)
+}
 
 // Clients are the AWS APIs a Provisioner calls.
 type Clients struct {
@@ -64,7 +94,7 @@ type Clients struct {
 func NewClients(cfg aws.Config) Clients {
 	return Clients{
 		ElastiCache: elasticache.NewFromConfig(cfg),
-		EC2:         ec2.NewFromConfig(cfg),
+		EC2:         newSecurityGroups(ec2.NewFromConfig(cfg)),
 		Logs:        cloudwatchlogs.NewFromConfig(cfg),
 		CloudWatch:  cloudwatch.NewFromConfig(cfg),
 	}
