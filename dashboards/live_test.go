@@ -17,7 +17,7 @@ import (
 	"github.com/sivchari/kumo"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/awstest"
-	cw "github.com/elasticache-exporter/elasticache-exporter/internal/cloudwatch"
+	cw "github.com/elasticache-exporter/elasticache-exporter/internal/cwmetrics"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redistest"
 )
 

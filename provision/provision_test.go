@@ -17,7 +17,7 @@ import (
 	"github.com/sivchari/kumo"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/alarms"
-	"github.com/elasticache-exporter/elasticache-exporter/provision/kumogaps"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/kumogaps"
 )
 
 // emulator starts kumo behind the test-only gap handler and a Provisioner

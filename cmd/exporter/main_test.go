@@ -15,7 +15,7 @@ import (
 	"github.com/fxamacker/cbor/v2"
 	"github.com/sivchari/kumo"
 
-	"github.com/elasticache-exporter/elasticache-exporter/provision/kumogaps"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/kumogaps"
 )
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {

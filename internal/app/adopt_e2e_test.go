@@ -15,9 +15,9 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/kumogaps"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redistest"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
-	"github.com/elasticache-exporter/elasticache-exporter/provision/kumogaps"
 )
 
 // elastiCacheEmulator is kumo behind kumogaps (which fills in replication

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/kumogaps"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redistest"
 	"github.com/elasticache-exporter/elasticache-exporter/provision"
-	"github.com/elasticache-exporter/elasticache-exporter/provision/kumogaps"
 )
 
 // provision.enabled: the daemon ensures the group from the spec at start

@@ -11,9 +11,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
-	cwmetrics "github.com/elasticache-exporter/elasticache-exporter/internal/cloudwatch"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/collect"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/cwmetrics"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/slowlog"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
 )

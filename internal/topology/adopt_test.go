@@ -16,9 +16,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/sivchari/kumo"
 
+	"github.com/elasticache-exporter/elasticache-exporter/internal/kumogaps"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redistest"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
-	"github.com/elasticache-exporter/elasticache-exporter/provision/kumogaps"
 )
 
 // emulator starts kumo behind the test-only gap handler and returns an

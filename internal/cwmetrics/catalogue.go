@@ -1,4 +1,4 @@
-package cloudwatch
+package cwmetrics
 
 import (
 	"fmt"
@@ -47,9 +47,9 @@ const (
 	statMinimum = "Minimum"
 )
 
-// catalogue lists the documented ElastiCache host-level and Valkey/Redis OSS
+// listed are the documented ElastiCache host-level and Valkey/Redis OSS
 // metrics, in CloudWatch's own words where they are short enough.
-var catalogue = []Metric{
+var listed = []Metric{
 	// Host level.
 	{Name: "CPUUtilization", Unit: "Percent", Statistic: statAverage, Level: LevelHost, Default: true,
 		Help: "CPU utilisation of the whole host, all cores."},
@@ -188,19 +188,22 @@ var commandFamilies = []struct{ name, what string }{
 	{"StreamBasedCmds", "stream commands"},
 }
 
-func init() {
+// catalogue is every known metric, sorted by name: the listed ones plus a
+// count and a latency per command family. config.CloudWatchMetricNames is
+// the same list spelt out, so that config validates names without importing
+// this package; TestCatalogueMatchesConfigNames keeps the two equal.
+var catalogue = func() []Metric {
+	all := append([]Metric(nil), listed...)
 	for _, f := range commandFamilies {
-		catalogue = append(catalogue,
+		all = append(all,
 			Metric{Name: f.name, Unit: "Count", Statistic: statSum, Level: LevelEngine,
 				Help: "Number of " + f.what + " processed."},
 			Metric{Name: f.name + "Latency", Unit: "Microseconds", Statistic: statAverage, Level: LevelEngine,
 				Help: "Average latency of " + f.what + "."})
 	}
-	sort.SliceStable(catalogue, func(i, j int) bool { return catalogue[i].Name < catalogue[j].Name })
-	// Let config reject a misspelt metric name at --config.check time
-	// without importing this package.
-	config.CloudWatchMetricNames = Names()
-}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Name < all[j].Name })
+	return all
+}()
 
 // Catalogue returns every known metric, sorted by name.
 func Catalogue() []Metric {

@@ -1,4 +1,4 @@
-package cloudwatch
+package cwmetrics
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package cloudwatch
+package cwmetrics
 
 // Name is the collector label of elasticache_exporter_scrape_collector_success.
 func (r *Refresher) Name() string { return "cloudwatch" }

@@ -1,4 +1,4 @@
-package cloudwatch
+package cwmetrics
 
 import (
 	"slices"
@@ -133,5 +133,27 @@ func TestConfigRejectsBadCacheClusterID(t *testing.T) {
 		if !ok && err != nil && !strings.Contains(err.Error(), "cloudwatch.cache_cluster_ids[0]") {
 			t.Errorf("error %q does not name the field", err)
 		}
+	}
+}
+
+// TestCatalogueMatchesConfigNames: config validates cloudwatch.metrics
+// against its own static list, so that list must be exactly the catalogue.
+func TestCatalogueMatchesConfigNames(t *testing.T) {
+	want := Names()
+	got := slices.Clone(config.CloudWatchMetricNames)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		var missing, extra []string
+		for _, n := range want {
+			if !slices.Contains(got, n) {
+				missing = append(missing, n)
+			}
+		}
+		for _, n := range got {
+			if !slices.Contains(want, n) {
+				extra = append(extra, n)
+			}
+		}
+		t.Errorf("config.CloudWatchMetricNames differs from the catalogue: missing %q, not in the catalogue %q", missing, extra)
 	}
 }

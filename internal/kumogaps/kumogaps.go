@@ -17,7 +17,11 @@
 // must use distinct resource names.
 //
 // It also counts every action it sees, so tests can assert that a second
-// provision apply calls nothing that mutates. No product code imports it.
+// provision apply calls nothing that mutates.
+//
+// It is a test helper like internal/redistest and internal/awstest: only
+// _test.go files import it, never product code, and it is not part of the
+// exporter binary.
 package kumogaps
 
 import (
