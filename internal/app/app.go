@@ -98,12 +98,12 @@ func New(ctx context.Context, load Loader, logger *slog.Logger) (*App, error) {
 	}
 
 	opts := collect.Options{
-		Topology:         a.discovery.Current,
-		Clients:          a.pool,
-		Concurrency:      func() int { return a.config().Scrape.Concurrency },
-		OnTopologyDoubt:  a.discovery.Trigger,
-		DiscoveryLastRun: a.discovery.LastSuccess,
-		Logger:           logger.With("component", "collector"),
+		Topology:        a.discovery.Current,
+		Acquire:         func() collect.ClientLease { return a.pool.Acquire() },
+		Concurrency:     func() int { return a.config().Scrape.Concurrency },
+		OnTopologyDoubt: a.discovery.Trigger,
+		Collectors:      []collect.Collector{discoveryCollector(a.discovery)},
+		Logger:          logger.With("component", "collector"),
 	}
 	if err := a.addSubsystems(ctx, cfg, &opts); err != nil {
 		return nil, err
@@ -218,7 +218,7 @@ func (a *App) Handler(telemetryPath string) (http.Handler, error) {
 	return web.NewRouter(web.Deps{
 		TelemetryPath: telemetryPath,
 		Gatherer:      a.registry,
-		Scrape:        a.exporter.Collector,
+		Scrape:        a.exporter.Gather,
 		Probe:         a.probe,
 		Timeout: func() (time.Duration, time.Duration) {
 			c := a.config()
@@ -250,7 +250,8 @@ func (a *App) probe(ctx context.Context, target string) (prometheus.Collector, b
 		return nil, false
 	}
 	c := a.pool.Client(node.Addr, node.ServerName)
-	return constCollector(a.exporter.ReadOne(ctx, c, node)), true
+	cluster := a.discovery.Current().Mode == topology.ModeCluster && node.Shard != ""
+	return constCollector(a.exporter.ReadOne(ctx, c, node, cluster)), true
 }
 
 type constCollector []prometheus.Metric
@@ -313,4 +314,19 @@ func (a *App) Run(ctx context.Context, w WebOptions) error {
 		err = nil
 	}
 	return err
+}
+
+var discoveryLastSuccessDesc = prometheus.NewDesc("elasticache_exporter_discovery_last_success_timestamp_seconds",
+	"Unix time of the last successful discovery of the group's nodes; 0 before the first.", nil, nil)
+
+// discoveryCollector reports when discovery last succeeded.
+func discoveryCollector(d *topology.Discoverer) collect.Collector {
+	return collect.CollectorFunc{CollectorName: "discovery", Fn: func(_ context.Context, _ *collect.Input, ch chan<- prometheus.Metric) error {
+		ts := 0.0
+		if t := d.LastSuccess(); !t.IsZero() {
+			ts = float64(t.UnixNano()) / 1e9
+		}
+		ch <- prometheus.MustNewConstMetric(discoveryLastSuccessDesc, prometheus.GaugeValue, ts)
+		return nil
+	}}
 }

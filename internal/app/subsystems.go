@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -9,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/collect"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
@@ -65,9 +65,10 @@ func (a *App) adopted(ctx context.Context, cfg *config.Config, opts *collect.Opt
 	if err := a.discovery.Refresh(first); err != nil {
 		a.logger.Warn("adopting the replication group failed; retrying every discovery interval", "replication_group_id", cfg.ElastiCache.ReplicationGroupID, "err", err)
 	}
-	opts.Extra = append(opts.Extra, collectorFunc(func(ch chan<- prometheus.Metric) {
+	opts.Collectors = append(opts.Collectors, collect.CollectorFunc{CollectorName: "elasticache", Fn: func(_ context.Context, _ *collect.Input, ch chan<- prometheus.Metric) error {
 		topology.GroupInfoMetrics(a.discovery.Current(), a.group.Load(), ch)
-	}))
+		return nil
+	}})
 	a.topoJSON = func() any {
 		return struct {
 			Group    *topology.GroupInfo `json:"replication_group"`
@@ -80,13 +81,12 @@ func (a *App) adopted(ctx context.Context, cfg *config.Config, opts *collect.Opt
 // configured or delivered, tails them from CloudWatch Logs.
 func (a *App) addSlowlog(ctx context.Context, cfg *config.Config, opts *collect.Options) error {
 	rec := slowlog.NewRecorder(cfg.Redis.ClientName, cfg.Slowlog, cfg.Logs)
-	opts.Extra = append(opts.Extra, rec)
+	opts.Collectors = append(opts.Collectors, collect.FromPrometheus("slowlog_history", rec, nil))
 	a.apis["slowlog"] = rec.SlowlogHandler()
 	a.apis["events"] = rec.EventsHandler()
 	if cfg.Slowlog.Enabled {
 		tracker := slowlog.NewTracker(rec)
-		opts.Hooks = append(opts.Hooks, slowlogHook{tracker})
-		opts.Extra = append(opts.Extra, tracker)
+		opts.Collectors = append(opts.Collectors, slowlogCollector{tracker})
 		a.discovery.OnChange(func(old, new *topology.Topology) {
 			if old == nil {
 				return
@@ -132,26 +132,30 @@ func (a *App) addSlowlog(ctx context.Context, cfg *config.Config, opts *collect.
 		setNodes(nil, t)
 	}
 	a.discovery.OnChange(setNodes)
-	opts.Extra = append(opts.Extra, tailer)
+	opts.Collectors = append(opts.Collectors, collect.FromPrometheus("logs", tailer, nil))
 	a.runners = append(a.runners, tailer.Run)
 	return nil
 }
 
-// slowlogHook lets the slow log tracker read SLOWLOG on the scrape's connection.
-type slowlogHook struct{ t *slowlog.Tracker }
+// slowlogCollector reads SLOWLOG on each node's connection of the round.
+type slowlogCollector struct{ t *slowlog.Tracker }
 
-func (h slowlogHook) ScrapeNode(ctx context.Context, c *redis.Client, node topology.Node, runID string) error {
-	if err := h.t.Scrape(ctx, c, node.Name, node.Shard, runID); err != nil {
-		return fmt.Errorf("slowlog %s: %w", node.Name, err)
+func (slowlogCollector) Name() string { return "slowlog" }
+
+func (c slowlogCollector) Update(ctx context.Context, in *collect.Input, ch chan<- prometheus.Metric) error {
+	var errs []error
+	for i := range in.Nodes {
+		n := &in.Nodes[i]
+		if !n.Up() {
+			continue
+		}
+		if err := c.t.Scrape(ctx, n.Client, n.Node.Name, n.Node.Shard, n.RunID()); err != nil {
+			errs = append(errs, fmt.Errorf("slowlog %s: %w", n.Node.Name, err))
+		}
 	}
-	return nil
+	c.t.Collect(ch)
+	return errors.Join(errs...)
 }
-
-// collectorFunc turns a function into an unchecked collector.
-type collectorFunc func(ch chan<- prometheus.Metric)
-
-func (collectorFunc) Describe(chan<- *prometheus.Desc)      {}
-func (f collectorFunc) Collect(ch chan<- prometheus.Metric) { f(ch) }
 
 // addCloudWatch merges the CloudWatch metrics of the same nodes, refreshed
 // on their own schedule: scrapes only read the last values.
@@ -170,7 +174,12 @@ func (a *App) addCloudWatch(ctx context.Context, cfg *config.Config, opts *colle
 	if err != nil {
 		return err
 	}
-	opts.Sources = append(opts.Sources, r)
+	opts.Collectors = append(opts.Collectors, collect.FromPrometheus("cloudwatch", r, func() error {
+		if !r.Healthy() {
+			return errors.New("the last CloudWatch refresh failed; serving the cached values")
+		}
+		return nil
+	}))
 	a.runners = append(a.runners, r.Run)
 	return nil
 }

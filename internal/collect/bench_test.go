@@ -65,10 +65,10 @@ func fillForBench(b *testing.B, s *redistest.Server) {
 // topology discovered once, the way the daemon builds it.
 func benchExporter(b *testing.B, addr string, wantNodes int) (*Exporter, func()) {
 	b.Helper()
-	return benchExporterWith(b, addr, wantNodes, nil, nil)
+	return benchExporterWith(b, addr, wantNodes, nil)
 }
 
-func benchExporterWith(b *testing.B, addr string, wantNodes int, hooks []NodeHook, extra []prometheus.Collector) (*Exporter, func()) {
+func benchExporterWith(b *testing.B, addr string, wantNodes int, cs []Collector) (*Exporter, func()) {
 	b.Helper()
 	pool := redisconn.NewPool(redisconn.Credentials{ClientName: "bench", DialTimeout: 5 * time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -81,8 +81,13 @@ func benchExporterWith(b *testing.B, addr string, wantNodes int, hooks []NodeHoo
 	if len(topo.Nodes) != wantNodes {
 		b.Fatalf("discovered %d nodes, want %d", len(topo.Nodes), wantNodes)
 	}
-	e := New(Options{Topology: func() *topology.Topology { return topo }, Clients: pool, Hooks: hooks, Extra: extra})
-	for _, m := range e.Gather(context.Background()) { // connect before timing
+	e := New(Options{
+		Topology:    func() *topology.Topology { return topo },
+		Acquire:     func() ClientLease { return pool.Acquire() },
+		Concurrency: func() int { return 16 },
+		Collectors:  cs,
+	})
+	for _, m := range e.Gather(context.Background(), 10*time.Second) { // connect before timing
 		_ = m
 	}
 	return e, pool.Close
@@ -110,7 +115,7 @@ func benchGather(b *testing.B, addr string, nodes int) {
 	var n int
 	b.ReportAllocs()
 	for b.Loop() {
-		n = len(e.Gather(ctx))
+		n = len(e.Gather(ctx, 10*time.Second))
 	}
 	b.ReportMetric(float64(n), "metrics/op")
 }
@@ -135,23 +140,21 @@ func BenchmarkScrapeHTTP(b *testing.B) {
 		{"daemon/identity", true, false},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			var hooks []NodeHook
-			var extra []prometheus.Collector
+			var cs []Collector
 			reg := prometheus.NewRegistry()
 			if tc.daemon {
 				reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 				cfg := config.Default()
 				rec := slowlog.NewRecorder(cfg.Redis.ClientName, cfg.Slowlog, cfg.Logs)
 				tracker := slowlog.NewTracker(rec)
-				hooks = []NodeHook{slowlogBenchHook{tracker}}
-				extra = []prometheus.Collector{rec, tracker}
+				cs = []Collector{FromPrometheus("slowlog_history", rec, nil), slowlogBenchCollector{tracker}}
 			}
-			e, closePool := benchExporterWith(b, s.Addr, 1, hooks, extra)
+			e, closePool := benchExporterWith(b, s.Addr, 1, cs)
 			defer closePool()
 			h, err := web.NewRouter(web.Deps{
 				TelemetryPath: "/metrics",
 				Gatherer:      reg,
-				Scrape:        e.Collector,
+				Scrape:        e.Gather,
 				Timeout:       func() (time.Duration, time.Duration) { return 10 * time.Second, 500 * time.Millisecond },
 				Ready:         func() bool { return true },
 				Reload:        func() error { return nil },
@@ -181,12 +184,23 @@ func BenchmarkScrapeHTTP(b *testing.B) {
 	}
 }
 
-// slowlogBenchHook is the daemon's slow log hook (internal/app wires the
-// same call): SLOWLOG on the scrape's connection after INFO.
-type slowlogBenchHook struct{ t *slowlog.Tracker }
+// slowlogBenchCollector reads SLOWLOG on each node's connection after
+// INFO, as the daemon's slow log collector does.
+type slowlogBenchCollector struct{ t *slowlog.Tracker }
 
-func (h slowlogBenchHook) ScrapeNode(ctx context.Context, c *redis.Client, node topology.Node, runID string) error {
-	return h.t.Scrape(ctx, c, node.Name, node.Shard, runID)
+func (slowlogBenchCollector) Name() string { return "slowlog" }
+
+func (c slowlogBenchCollector) Update(ctx context.Context, in *Input, ch chan<- prometheus.Metric) error {
+	for i := range in.Nodes {
+		n := &in.Nodes[i]
+		if n.Up() {
+			if err := c.t.Scrape(ctx, n.Client, n.Node.Name, n.Node.Shard, n.RunID()); err != nil {
+				return err
+			}
+		}
+	}
+	c.t.Collect(ch)
+	return nil
 }
 
 // countingWriter is a ResponseWriter that only counts, so the benchmark
@@ -232,7 +246,7 @@ func BenchmarkNodeMetrics(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			r := nodeResult{node: node, info: info}
+			r := NodeRead{Node: node, Info: info}
 			n = 0
 			emitNode(func(prometheus.Metric) { n++ }, &r, replicationView{})
 		}

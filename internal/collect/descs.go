@@ -54,11 +54,11 @@ var (
 	scrapeDurationDesc = prometheus.NewDesc("elasticache_exporter_scrape_duration_seconds",
 		"Wall time of the last scrape round over every node and source.", nil, nil)
 	collectorSuccessDesc = prometheus.NewDesc("elasticache_exporter_scrape_collector_success",
-		"1 when the collector ran; redis is 0 only when no node answered (a single dead node shows as redis_up 0).", []string{"collector"}, nil)
+		"1 when the collector succeeded in the served round; 0 when it failed, panicked or outlived the round's deadline (see the log). redis is 0 only when no node answered or a node's series could not be built (a single dead node shows as redis_up 0).", []string{"collector"}, nil)
 	collectorDurationDesc = prometheus.NewDesc("elasticache_exporter_scrape_collector_duration_seconds",
 		"Wall time of each collector in the last scrape round.", []string{"collector"}, nil)
-	discoveryLastSuccessDesc = prometheus.NewDesc("elasticache_exporter_discovery_last_success_timestamp_seconds",
-		"Unix time of the last successful discovery of the group's nodes; 0 before the first.", nil, nil)
+	roundAgeDesc = prometheus.NewDesc("elasticache_exporter_scrape_round_age_seconds",
+		"How old the served round is: 0 when this scrape got a round of its own or joined one in flight, the age of the newest complete round when the scraper's deadline ended before the round did, -1 when no complete round existed yet (the nodes not read by then show redis_up 0).", nil, nil)
 	nodeScrapeDurationDesc = nodeDesc("elasticache_exporter_node_scrape_duration_seconds",
 		"Wall time to read this node in the last scrape round.")
 )

@@ -1,69 +1,102 @@
-// Package collect is the exporter's prometheus.Collector: one scrape reads
-// every node of the current topology concurrently within the scrape's
-// deadline, merges the cached sources (CloudWatch, log tails), and turns it
-// all into const metrics. Concurrent scrapes share one round.
+// Package collect is the fan-out of a scrape: a round reads every node of
+// the current topology concurrently, then runs every registered Collector
+// (the Redis series, SLOWLOG, the CloudWatch cache, the log tails, the
+// group's description) concurrently, timing each and recovering any panic
+// into elasticache_exporter_scrape_collector_success{collector}=0.
+//
+// A round runs on its own context, never a client's: concurrent scrapes
+// share it, and a client that disconnects or asks for a tiny deadline
+// changes nothing for the others. A client that cannot wait for the round
+// gets the newest complete answer instead (every node present), never an
+// empty body.
 package collect
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
-	"strings"
+	"runtime/debug"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/elasticache-exporter/elasticache-exporter/internal/redisinfo"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
 )
 
-// ClientSource hands out the persistent client of a node.
-type ClientSource interface {
+// Round deadlines are clamped to these bounds whatever a client asks for:
+// a shared round shorter than MinRoundTimeout would read nothing useful
+// for the clients that join it, one longer than MaxRoundTimeout holds
+// connections and goroutines for longer than any Prometheus waits.
+const (
+	MinRoundTimeout = 250 * time.Millisecond
+	MaxRoundTimeout = 2 * time.Minute
+)
+
+// maxServedAge bounds how old a previous round may be and still be served
+// to a client that cannot wait for the current one: Prometheus' own
+// staleness horizon.
+const maxServedAge = 5 * time.Minute
+
+// collectorGrace is how long a round waits past its deadline for the
+// collectors to return before it gives up on the slow ones.
+const collectorGrace = 50 * time.Millisecond
+
+// ClientLease is a round's hold on the node connections; see
+// redisconn.Pool.Acquire.
+type ClientLease interface {
 	Client(addr, serverName string) *redis.Client
+	Release()
 }
 
-// Source is a collector whose values are gathered elsewhere (a background
-// refresh or tail); Collect must not do I/O. Its name is the collector
-// label of elasticache_exporter_scrape_collector_success.
-type Source interface {
-	prometheus.Collector
-	Name() string
-	// Healthy reports whether the source's last refresh succeeded.
-	Healthy() bool
-}
-
-// Options configures an Exporter.
+// Options configures an Exporter. Every value is already validated by
+// internal/config; nothing here re-defaults it.
 type Options struct {
-	Topology    func() *topology.Topology
-	Clients     ClientSource
+	Topology func() *topology.Topology
+	// Acquire leases the node connections for one round.
+	Acquire func() ClientLease
+	// Concurrency is how many nodes a round reads at once.
 	Concurrency func() int
-	Hooks       []NodeHook
-	Sources     []Source
-	// Extra collectors emitted in every scrape (adoption info, build info).
-	Extra []prometheus.Collector
-	// OnNodeError is called when a node fails or reports a role that
+	// Collectors run in every round after the node reads, besides the
+	// built-in "redis" collector.
+	Collectors []Collector
+	// OnTopologyDoubt is called when a node fails or reports a role that
 	// discovery does not know (typically Discoverer.Trigger).
-	OnTopologyDoubt  func()
-	DiscoveryLastRun func() time.Time
-	Logger           *slog.Logger
+	OnTopologyDoubt func()
+	Logger          *slog.Logger
 }
 
-// Exporter reads the group. It is safe for concurrent use.
+// Exporter runs scrape rounds. It is safe for concurrent use.
 type Exporter struct {
-	opts   Options
-	state  *replicationState
-	legacy legacyInfo
+	opts       Options
+	collectors []Collector
+	legacy     legacyInfo
 
 	mu    sync.Mutex
-	round *round
+	round *round // in flight, nil when none
+	last  *round // newest complete round
+	// running marks collectors whose Update has not returned yet (one
+	// that outlived its round), so a stuck collector is skipped instead
+	// of piling up goroutines.
+	running map[string]bool
 }
 
 // round is one scrape in flight; late arrivals wait for it instead of
 // starting another, so N concurrent /metrics cost one INFO per node.
 type round struct {
-	done    chan struct{}
-	metrics []prometheus.Metric
+	done     chan struct{}
+	finished time.Time
+	metrics  []prometheus.Metric // set before done is closed
+	progress progress
+}
+
+// progress is what a round has read so far, for clients that cannot wait.
+type progress struct {
+	mu    sync.Mutex
+	topo  *topology.Topology
+	reads []NodeRead
+	read  []bool
 }
 
 // New returns an Exporter.
@@ -71,257 +104,272 @@ func New(opts Options) *Exporter {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Exporter{opts: opts, state: newReplicationState()}
+	e := &Exporter{opts: opts, running: map[string]bool{}}
+	e.collectors = append([]Collector{&redisCollector{state: newReplicationState(), onDoubt: opts.OnTopologyDoubt, logger: opts.Logger}}, opts.Collectors...)
+	return e
 }
 
-// Gather runs a scrape round, or joins the one in flight.
-func (e *Exporter) Gather(ctx context.Context) []prometheus.Metric {
+// RoundTimeout clamps a client's wish to the bounds a shared round accepts.
+func RoundTimeout(want time.Duration) time.Duration {
+	return min(max(want, MinRoundTimeout), MaxRoundTimeout)
+}
+
+// Gather returns the series of a round: the one in flight, or a new one
+// started with the clamped timeout. ctx only decides how long this caller
+// waits; the round itself never sees it. A caller whose ctx ends first gets
+// the newest complete round (or, before the first one, what the current
+// round has read so far, the nodes not yet read as redis_up 0).
+func (e *Exporter) Gather(ctx context.Context, timeout time.Duration) []prometheus.Metric {
 	e.mu.Lock()
-	if r := e.round; r != nil {
-		e.mu.Unlock()
-		select {
-		case <-r.done:
-			return r.metrics
-		case <-ctx.Done():
-			return nil
-		}
+	r := e.round
+	if r == nil {
+		r = &round{done: make(chan struct{})}
+		e.round = r
+		go e.run(r, RoundTimeout(timeout))
 	}
-	r := &round{done: make(chan struct{})}
-	e.round = r
 	e.mu.Unlock()
 
-	r.metrics = e.scrape(ctx)
-
-	e.mu.Lock()
-	e.round = nil
-	e.mu.Unlock()
-	close(r.done)
-	return r.metrics
-}
-
-// Collector returns a prometheus.Collector bound to one request's context,
-// which carries the scrape deadline.
-func (e *Exporter) Collector(ctx context.Context) prometheus.Collector {
-	return requestCollector{e: e, ctx: ctx}
-}
-
-type requestCollector struct {
-	e   *Exporter
-	ctx context.Context
-}
-
-// Describe sends nothing: the set of series depends on the group, so the
-// collector is unchecked.
-func (requestCollector) Describe(chan<- *prometheus.Desc) {}
-
-func (c requestCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, m := range c.e.Gather(c.ctx) {
-		ch <- m
+	select {
+	case <-r.done:
+		return withRoundAge(r.metrics, 0)
+	case <-ctx.Done():
+		return e.fallback(r)
 	}
 }
 
-func (e *Exporter) scrape(ctx context.Context) []prometheus.Metric {
-	start := time.Now()
-	topo := e.opts.Topology()
-	var out []prometheus.Metric
-	emit := func(m prometheus.Metric) { out = append(out, m) }
+// withRoundAge appends the age of the served round without touching the
+// round's own slice, which other clients share.
+func withRoundAge(ms []prometheus.Metric, age float64) []prometheus.Metric {
+	return append(ms[:len(ms):len(ms)], prometheus.MustNewConstMetric(roundAgeDesc, prometheus.GaugeValue, age))
+}
 
-	results := e.readNodes(ctx, topo)
-	redisDur := time.Since(start)
-	view := e.state.observe(results)
-
-	anyUp, anyDown := false, false
-	roles := map[string]float64{"primary": 0, "replica": 0, "unknown": 0}
-	for i := range results {
-		r := &results[i]
-		emitNode(emit, r, view)
-		if r.up() {
-			anyUp = true
-			roles[string(r.role())]++
+// fallback answers a caller that cannot wait for r.
+func (e *Exporter) fallback(r *round) []prometheus.Metric {
+	e.mu.Lock()
+	last := e.last
+	e.mu.Unlock()
+	now := time.Now()
+	if last != nil && now.Sub(last.finished) <= maxServedAge {
+		return withRoundAge(last.metrics, max(now.Sub(last.finished).Seconds(), 1e-9))
+	}
+	r.progress.mu.Lock()
+	in := &Input{Topology: r.progress.topo, Nodes: make([]NodeRead, len(r.progress.reads))}
+	for i := range r.progress.reads {
+		if r.progress.read[i] {
+			in.Nodes[i] = r.progress.reads[i]
 		} else {
-			anyDown = true
-			roles["unknown"]++
-			e.opts.Logger.Debug("node did not answer", "node", r.node.Name, "err", r.err)
+			in.Nodes[i] = NodeRead{Node: r.progress.reads[i].Node, Err: errNotReadYet}
 		}
 	}
-	if (anyDown || view.roleMismatch) && e.opts.OnTopologyDoubt != nil {
-		e.opts.OnTopologyDoubt()
-	}
-	for shard, n := range view.failovers {
-		emit(prometheus.MustNewConstMetric(failoversDesc, prometheus.CounterValue, n, shard))
-	}
-	for role, n := range roles {
-		emit(prometheus.MustNewConstMetric(nodesDesc, prometheus.GaugeValue, n, role))
-	}
-	emit(prometheus.MustNewConstMetric(collectorSuccessDesc, prometheus.GaugeValue, boolFloat(anyUp || len(results) == 0 && topo != nil), "redis"))
-	emit(prometheus.MustNewConstMetric(collectorDurationDesc, prometheus.GaugeValue, redisDur.Seconds(), "redis"))
-
-	for _, s := range e.opts.Sources {
-		sStart := time.Now()
-		out = append(out, drain(s)...)
-		emit(prometheus.MustNewConstMetric(collectorSuccessDesc, prometheus.GaugeValue, boolFloat(s.Healthy()), s.Name()))
-		emit(prometheus.MustNewConstMetric(collectorDurationDesc, prometheus.GaugeValue, time.Since(sStart).Seconds(), s.Name()))
-	}
-	for _, c := range e.opts.Extra {
-		out = append(out, drain(c)...)
-	}
-	if e.opts.DiscoveryLastRun != nil {
-		ts := 0.0
-		if t := e.opts.DiscoveryLastRun(); !t.IsZero() {
-			ts = float64(t.UnixNano()) / 1e9
-		}
-		emit(prometheus.MustNewConstMetric(discoveryLastSuccessDesc, prometheus.GaugeValue, ts))
-	}
-	emit(prometheus.MustNewConstMetric(scrapeDurationDesc, prometheus.GaugeValue, time.Since(start).Seconds()))
-	return out
+	r.progress.mu.Unlock()
+	var out []prometheus.Metric
+	emitNodes(func(m prometheus.Metric) { out = append(out, m) }, in, replicationView{}, e.opts.Logger)
+	out = append(out, prometheus.MustNewConstMetric(collectorSuccessDesc, prometheus.GaugeValue, 0, "redis"))
+	return withRoundAge(out, -1)
 }
 
-// readNodes reads every node concurrently, at most Concurrency at a time.
-func (e *Exporter) readNodes(ctx context.Context, topo *topology.Topology) []nodeResult {
+var errNotReadYet = fmt.Errorf("not read within this client's deadline (no complete round to serve yet)")
+
+// run is one round. Whatever happens inside, done is closed and the round
+// is cleared, so a panic can never leave later scrapes waiting on it.
+func (e *Exporter) run(r *round, timeout time.Duration) {
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			e.opts.Logger.Error("scrape round panicked; serving what it had", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			if r.metrics == nil {
+				r.metrics = []prometheus.Metric{prometheus.MustNewConstMetric(collectorSuccessDesc, prometheus.GaugeValue, 0, "redis")}
+			}
+		}
+		r.finished = time.Now()
+		e.mu.Lock()
+		e.round = nil
+		e.last = r
+		e.mu.Unlock()
+		close(r.done)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+
+	lease := e.opts.Acquire()
+	in := e.readNodes(ctx, lease, &r.progress)
+	metrics, users := e.runCollectors(ctx, in)
+	// Collectors that outlived the round may still use the connections:
+	// the lease goes back only when the last of them returns.
+	go func() { users.Wait(); lease.Release() }()
+	metrics = append(metrics, prometheus.MustNewConstMetric(scrapeDurationDesc, prometheus.GaugeValue, time.Since(start).Seconds()))
+	r.metrics = metrics
+}
+
+// readNodes reads INFO from every node concurrently, at most Concurrency
+// at a time. A panic while reading one node fails that node only.
+func (e *Exporter) readNodes(ctx context.Context, lease ClientLease, p *progress) *Input {
+	topo := e.opts.Topology()
+	in := &Input{Topology: topo}
 	if topo == nil {
-		return nil
+		return in
 	}
-	results := make([]nodeResult, len(topo.Nodes))
-	limit := 16
-	if e.opts.Concurrency != nil {
-		limit = max(1, e.opts.Concurrency())
+	in.Nodes = make([]NodeRead, len(topo.Nodes))
+	p.mu.Lock()
+	p.topo = topo
+	p.reads = make([]NodeRead, len(topo.Nodes))
+	p.read = make([]bool, len(topo.Nodes))
+	for i, n := range topo.Nodes {
+		p.reads[i].Node = n
 	}
-	sem := make(chan struct{}, limit)
+	p.mu.Unlock()
+
+	sem := make(chan struct{}, max(1, e.opts.Concurrency()))
 	var wg sync.WaitGroup
 	cluster := topo.Mode == topology.ModeCluster
 	for i, node := range topo.Nodes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			read := NodeRead{Node: node}
+			defer func() {
+				if pv := recover(); pv != nil {
+					e.opts.Logger.Error("reading a node panicked; reporting it down for this round", "node", node.Name, "panic", fmt.Sprint(pv), "stack", string(debug.Stack()))
+					read = NodeRead{Node: node, Err: fmt.Errorf("internal error while reading the node: %v", pv)}
+				}
+				in.Nodes[i] = read
+				p.mu.Lock()
+				p.reads[i], p.read[i] = read, true
+				p.mu.Unlock()
+			}()
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
-				results[i] = nodeResult{node: node, err: ctx.Err()}
+				read.Err = fmt.Errorf("not read before the round's deadline: %w", ctx.Err())
 				return
 			}
 			defer func() { <-sem }()
-			c := e.opts.Clients.Client(node.Addr, node.ServerName)
-			results[i] = readNode(ctx, c, node, cluster, &e.legacy)
-			if !results[i].up() {
-				return
-			}
-			for _, h := range e.opts.Hooks {
-				if err := h.ScrapeNode(ctx, c, node, results[i].info.RunID()); err != nil {
-					e.opts.Logger.Debug("node hook failed", "node", node.Name, "err", err)
-				}
-			}
+			read.Client = lease.Client(node.Addr, node.ServerName)
+			read = readNode(ctx, read.Client, node, cluster, &e.legacy)
 		}()
 	}
 	wg.Wait()
-	return results
+	return in
 }
 
-// ReadOne reads a single node for /probe.
-func (e *Exporter) ReadOne(ctx context.Context, c *redis.Client, node topology.Node) []prometheus.Metric {
-	r := readNode(ctx, c, node, false, &e.legacy)
-	if r.up() && r.info.ClusterEnabled() {
-		r = readNode(ctx, c, node, true, &e.legacy)
-	}
-	var out []prometheus.Metric
-	emitNode(func(m prometheus.Metric) { out = append(out, m) }, &r, replicationView{})
-	return out
+// collectorRun is one collector's part of a round.
+type collectorRun struct {
+	name     string
+	mu       sync.Mutex
+	metrics  []prometheus.Metric
+	err      error
+	duration time.Duration
+	start    time.Time
+	done     chan struct{}
+	skipped  bool
 }
 
-func emitNode(emit func(prometheus.Metric), r *nodeResult, view replicationView) {
-	name, shard := r.node.Name, r.node.Shard
-	gauge := func(d *prometheus.Desc, v float64, extra ...string) {
-		emit(prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append([]string{name, shard}, extra...)...))
-	}
-	counter := func(d *prometheus.Desc, v float64, extra ...string) {
-		emit(prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, append([]string{name, shard}, extra...)...))
-	}
-	gauge(upDesc, boolFloat(r.up()))
-	gauge(nodeScrapeDurationDesc, r.duration.Seconds())
-	if !r.up() {
-		return
-	}
-	info := r.info
-	role := r.role()
-	gauge(instanceInfoDesc, 1, string(role), info.Fields["redis_version"], info.Fields["redis_mode"], info.Fields["os"], info.Fields["maxmemory_policy"])
-	gauge(isPrimaryDesc, boolFloat(role == topology.RolePrimary))
-	for _, m := range infoMetrics {
-		v, ok := info.Float(m.field)
-		if !ok {
+// runCollectors runs every collector concurrently and waits for them until
+// the round's deadline (plus a short grace). users is done when every
+// collector goroutine has returned, including those the round gave up on.
+func (e *Exporter) runCollectors(ctx context.Context, in *Input) (out []prometheus.Metric, users *sync.WaitGroup) {
+	users = &sync.WaitGroup{}
+	runs := make([]*collectorRun, len(e.collectors))
+	for i, c := range e.collectors {
+		run := &collectorRun{name: c.Name(), start: time.Now(), done: make(chan struct{})}
+		runs[i] = run
+		e.mu.Lock()
+		busy := e.running[run.name]
+		if !busy {
+			e.running[run.name] = true
+		}
+		e.mu.Unlock()
+		if busy {
+			run.skipped = true
+			run.err = fmt.Errorf("collector %s: its previous update is still running", run.name)
+			close(run.done)
 			continue
 		}
-		if f, ok := scale[m.field]; ok {
-			v *= f
-		}
-		emit(prometheus.MustNewConstMetric(infoDescs[m.field], m.typ, v, name, shard))
+		users.Add(1)
+		go e.runOne(ctx, c, in, run, users)
 	}
-	if role == topology.RoleReplica {
-		gauge(masterLinkUpDesc, boolFloat(info.Fields["master_link_status"] == "up"))
-		if v, ok := view.lagBytes[name]; ok {
-			gauge(replicaLagBytesDesc, v)
-		}
-		if v, ok := view.lagSeconds[name]; ok {
-			gauge(replicaLagSecondsDesc, v)
-		}
-		if v, ok := view.linkDownSeconds[name]; ok {
-			gauge(linkDownSinceDesc, v)
+
+	deadline, _ := ctx.Deadline()
+	timer := time.NewTimer(time.Until(deadline) + collectorGrace)
+	defer timer.Stop()
+wait:
+	for _, run := range runs {
+		select {
+		case <-run.done:
+		case <-timer.C:
+			break wait
 		}
 	}
-	info.Each("commandstats", func(k, v string) {
-		cmd, ok := strings.CutPrefix(k, "cmdstat_")
-		if !ok {
-			return
+	for _, run := range runs {
+		run.mu.Lock()
+		select {
+		case <-run.done:
+		default:
+			// Past the deadline: the collector is reported failed with
+			// what it sent so far, and is skipped by later rounds until
+			// it returns.
+			run.err = fmt.Errorf("collector %s did not finish before the round's deadline", run.name)
+			run.duration = time.Since(run.start)
 		}
-		cs, err := redisinfo.ParseCommandStat(v)
-		if err != nil {
-			return
+		out = append(out, run.metrics...)
+		ok := run.err == nil
+		if !ok && !run.skipped {
+			e.opts.Logger.Warn("collector failed", "collector", run.name, "err", run.err)
 		}
-		counter(commandsDesc, float64(cs.Calls), cmd)
-		counter(commandsDurationDesc, float64(cs.Usec)/1e6, cmd)
-		counter(commandsRejectedDesc, float64(cs.RejectedCalls), cmd)
-		counter(commandsFailedDesc, float64(cs.FailedCall), cmd)
-	})
-	info.Each("errorstats", func(k, v string) {
-		prefix, ok := strings.CutPrefix(k, "errorstat_")
-		if !ok {
-			return
-		}
-		if n, err := redisinfo.ParseErrorStat(v); err == nil {
-			counter(errorsDesc, float64(n), prefix)
-		}
-	})
-	info.Each("keyspace", func(k, v string) {
-		ks, err := redisinfo.ParseKeyspace(v)
-		if err != nil {
-			return
-		}
-		gauge(dbKeysDesc, float64(ks.Keys), k)
-		gauge(dbKeysExpiringDesc, float64(ks.Expires), k)
-		gauge(dbAvgTTLDesc, ks.AvgTTL/1e3, k)
-	})
-	if len(r.clusterInfo.Fields) > 0 {
-		gauge(clusterStateDesc, boolFloat(r.clusterInfo.Fields["cluster_state"] == "ok"))
-		for _, m := range clusterInfoMetrics {
-			if v, ok := r.clusterInfo.Float(m.field); ok {
-				emit(prometheus.MustNewConstMetric(clusterInfoDescs[m.field], m.typ, v, name, shard))
-			}
-		}
+		out = append(out,
+			prometheus.MustNewConstMetric(collectorSuccessDesc, prometheus.GaugeValue, boolFloat(ok), run.name),
+			prometheus.MustNewConstMetric(collectorDurationDesc, prometheus.GaugeValue, run.duration.Seconds(), run.name))
+		run.mu.Unlock()
 	}
+	return out, users
 }
 
-// drain collects a collector's metrics synchronously.
-func drain(c prometheus.Collector) []prometheus.Metric {
-	ch := make(chan prometheus.Metric, 64)
-	var out []prometheus.Metric
-	done := make(chan struct{})
+// runOne runs one collector, draining what it sends, and recovers its
+// panic into a failure of that collector alone.
+func (e *Exporter) runOne(ctx context.Context, c Collector, in *Input, run *collectorRun, users *sync.WaitGroup) {
+	ch := make(chan prometheus.Metric, 256)
+	drained := make(chan struct{})
 	go func() {
+		defer close(drained)
 		for m := range ch {
-			out = append(out, m)
+			run.mu.Lock()
+			run.metrics = append(run.metrics, m)
+			run.mu.Unlock()
 		}
-		close(done)
 	}()
-	c.Collect(ch)
+	var err error
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				e.opts.Logger.Error("collector panicked; it reports failure for this round", "collector", run.name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				err = fmt.Errorf("collector %s panicked: %v", run.name, p)
+			}
+		}()
+		err = c.Update(ctx, in, ch)
+	}()
 	close(ch)
-	<-done
+	<-drained
+	run.mu.Lock()
+	if run.err == nil {
+		run.err = err
+	}
+	if run.duration == 0 {
+		run.duration = time.Since(run.start)
+	}
+	run.mu.Unlock()
+	e.mu.Lock()
+	delete(e.running, run.name)
+	e.mu.Unlock()
+	users.Done()
+	close(run.done)
+}
+
+// ReadOne reads a single node for /probe: one INFO (with CLUSTER INFO when
+// discovery knows the node is in a cluster).
+func (e *Exporter) ReadOne(ctx context.Context, c *redis.Client, node topology.Node, cluster bool) []prometheus.Metric {
+	read := readNode(ctx, c, node, cluster, &e.legacy)
+	var out []prometheus.Metric
+	emitNodes(func(m prometheus.Metric) { out = append(out, m) }, &Input{Nodes: []NodeRead{read}}, replicationView{}, e.opts.Logger)
 	return out
 }
 

@@ -3,7 +3,6 @@ package collect
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -19,47 +18,16 @@ import (
 // more to compute than everything else together.
 var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "commandstats", "errorstats", "cluster", "keyspace"}
 
-// NodeHook runs after a node's INFO was read in a scrape, on the same
-// connection (the slow log tracker uses it). Its errors are logged and
-// never turn redis_up to 0.
-type NodeHook interface {
-	ScrapeNode(ctx context.Context, c *redis.Client, node topology.Node, runID string) error
-}
-
-// nodeResult is what one scrape learnt about one node.
-type nodeResult struct {
-	node        topology.Node
-	err         error
-	info        redisinfo.Info
-	clusterInfo redisinfo.Info
-	readAt      time.Time
-	duration    time.Duration
-}
-
-func (r *nodeResult) up() bool { return r.err == nil }
-
-// role is what the node said in this scrape, falling back to discovery's.
-func (r *nodeResult) role() topology.Role {
-	if r.up() {
-		switch r.info.Role() {
-		case "master":
-			return topology.RolePrimary
-		case "slave":
-			return topology.RoleReplica
-		}
-	}
-	return r.node.Role
-}
-
 // legacyInfo remembers nodes that refused multi-section INFO (Redis < 7).
 type legacyInfo struct{ m sync.Map }
 
 func (l *legacyInfo) is(addr string) bool { _, ok := l.m.Load(addr); return ok }
 func (l *legacyInfo) mark(addr string)    { l.m.Store(addr, true) }
 
-func readNode(ctx context.Context, c *redis.Client, node topology.Node, cluster bool, legacy *legacyInfo) nodeResult {
+// readNode reads INFO (and CLUSTER INFO in cluster mode) in one round trip.
+func readNode(ctx context.Context, c *redis.Client, node topology.Node, cluster bool, legacy *legacyInfo) NodeRead {
 	start := time.Now()
-	res := nodeResult{node: node}
+	res := NodeRead{Node: node, Client: c}
 	sections := infoSections
 	if legacy.is(node.Addr) {
 		sections = []string{"all"}
@@ -70,20 +38,15 @@ func readNode(ctx context.Context, c *redis.Client, node topology.Node, cluster 
 		legacy.mark(node.Addr)
 		infoText, clusterText, err = readInfo(ctx, c, []string{"all"}, cluster)
 	}
-	res.readAt = time.Now()
-	res.duration = res.readAt.Sub(start)
+	res.ReadAt = time.Now()
+	res.Duration = res.ReadAt.Sub(start)
 	if err != nil {
-		res.err = err
+		res.Err = err
 		return res
 	}
-	if res.info, err = redisinfo.Parse(infoText); err != nil {
-		res.err = fmt.Errorf("parse INFO: %w", err)
-		return res
-	}
+	res.Info = redisinfo.ParseLenient(infoText)
 	if cluster {
-		if res.clusterInfo, err = redisinfo.Parse(clusterText); err != nil {
-			res.err = fmt.Errorf("parse CLUSTER INFO: %w", err)
-		}
+		res.ClusterInfo = redisinfo.ParseLenient(clusterText)
 	}
 	return res
 }

@@ -47,15 +47,15 @@ type replicationView struct {
 }
 
 // observe updates the state with one scrape's results.
-func (s *replicationState) observe(results []nodeResult) replicationView {
+func (s *replicationState) observe(reads []NodeRead) replicationView {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	view := replicationView{lagBytes: map[string]float64{}, lagSeconds: map[string]float64{}, linkDownSeconds: map[string]float64{}, failovers: map[string]float64{}}
-	byShard := map[string][]*nodeResult{}
-	for i := range results {
-		r := &results[i]
-		byShard[r.node.Shard] = append(byShard[r.node.Shard], r)
-		if r.up() && r.node.Role != "" && r.role() != r.node.Role {
+	byShard := map[string][]*NodeRead{}
+	for i := range reads {
+		r := &reads[i]
+		byShard[r.Node.Shard] = append(byShard[r.Node.Shard], r)
+		if r.Up() && r.Node.Role != "" && r.Role() != r.Node.Role {
 			view.roleMismatch = true
 		}
 	}
@@ -65,41 +65,41 @@ func (s *replicationState) observe(results []nodeResult) replicationView {
 		}
 		primary := pickPrimary(rs)
 		if primary != nil {
-			if last := s.primaryOf[shard]; last != "" && last != primary.node.Name {
+			if last := s.primaryOf[shard]; last != "" && last != primary.Node.Name {
 				s.failovers[shard]++
 				delete(s.history, shard) // offsets of the old primary mean nothing now
 			}
-			s.primaryOf[shard] = primary.node.Name
-			if off, ok := primary.info.Float("master_repl_offset"); ok {
-				s.history[shard] = appendSample(s.history[shard], offsetSample{primary.readAt, int64(off)})
+			s.primaryOf[shard] = primary.Node.Name
+			if off, ok := primary.Info.Float("master_repl_offset"); ok {
+				s.history[shard] = appendSample(s.history[shard], offsetSample{primary.ReadAt, int64(off)})
 			}
 		}
 		for _, r := range rs {
-			if !r.up() || r.role() != topology.RoleReplica {
+			if !r.Up() || r.Role() != topology.RoleReplica {
 				continue
 			}
-			linkUp := r.info.Fields["master_link_status"] == "up"
-			replicaOffset, hasOffset := r.info.Float("slave_repl_offset")
+			linkUp := r.Info.Fields["master_link_status"] == "up"
+			replicaOffset, hasOffset := r.Info.Float("slave_repl_offset")
 			if primary != nil && hasOffset && linkUp {
-				primaryOffset, _ := primary.info.Float("master_repl_offset")
-				view.lagBytes[r.node.Name] = max(0, primaryOffset-replicaOffset)
-				view.lagSeconds[r.node.Name] = lagSeconds(s.history[shard], int64(replicaOffset), r.readAt)
+				primaryOffset, _ := primary.Info.Float("master_repl_offset")
+				view.lagBytes[r.Node.Name] = max(0, primaryOffset-replicaOffset)
+				view.lagSeconds[r.Node.Name] = lagSeconds(s.history[shard], int64(replicaOffset), r.ReadAt)
 			}
 			if linkUp {
-				delete(s.linkDownSeen, r.node.Name)
+				delete(s.linkDownSeen, r.Node.Name)
 				continue
 			}
-			seen, ok := s.linkDownSeen[r.node.Name]
+			seen, ok := s.linkDownSeen[r.Node.Name]
 			if !ok {
-				seen = r.readAt
-				s.linkDownSeen[r.node.Name] = seen
+				seen = r.ReadAt
+				s.linkDownSeen[r.Node.Name] = seen
 			}
-			down := r.readAt.Sub(seen).Seconds()
-			if v, ok := r.info.Float("master_link_down_since_seconds"); ok && v > down {
+			down := r.ReadAt.Sub(seen).Seconds()
+			if v, ok := r.Info.Float("master_link_down_since_seconds"); ok && v > down {
 				down = v
 			}
-			view.linkDownSeconds[r.node.Name] = down
-			view.lagSeconds[r.node.Name] = down
+			view.linkDownSeconds[r.Node.Name] = down
+			view.lagSeconds[r.Node.Name] = down
 		}
 	}
 	for k, v := range s.failovers {
@@ -110,14 +110,14 @@ func (s *replicationState) observe(results []nodeResult) replicationView {
 
 // pickPrimary returns the node of a shard that reports role:master. While
 // two do (during a manual failover), the one with replicas wins.
-func pickPrimary(rs []*nodeResult) *nodeResult {
-	var best *nodeResult
+func pickPrimary(rs []*NodeRead) *NodeRead {
+	var best *NodeRead
 	bestReplicas := -1.0
 	for _, r := range rs {
-		if !r.up() || r.role() != topology.RolePrimary {
+		if !r.Up() || r.Role() != topology.RolePrimary {
 			continue
 		}
-		n, _ := r.info.Float("connected_slaves")
+		n, _ := r.Info.Float("connected_slaves")
 		if n > bestReplicas {
 			best, bestReplicas = r, n
 		}

@@ -53,7 +53,7 @@ func TestAppendSampleResetsAndTrims(t *testing.T) {
 	}
 }
 
-func result(name, shard, role string, fields map[string]string) nodeResult {
+func result(name, shard, role string, fields map[string]string) NodeRead {
 	info := redisinfo.Info{Fields: map[string]string{"role": role}}
 	for k, v := range fields {
 		info.Fields[k] = v
@@ -62,13 +62,13 @@ func result(name, shard, role string, fields map[string]string) nodeResult {
 	if role == "slave" {
 		r = topology.RoleReplica
 	}
-	return nodeResult{node: topology.Node{Name: name, Shard: shard, Role: r}, info: info, readAt: time.Now()}
+	return NodeRead{Node: topology.Node{Name: name, Shard: shard, Role: r}, Info: info, ReadAt: time.Now()}
 }
 
 func TestObserveCountsOneFailoverPerPrimaryChange(t *testing.T) {
 	s := newReplicationState()
 	round := func(primary, replica string) replicationView {
-		return s.observe([]nodeResult{
+		return s.observe([]NodeRead{
 			result(primary, "0", "master", map[string]string{"master_repl_offset": "500", "connected_slaves": "1"}),
 			result(replica, "0", "slave", map[string]string{"slave_repl_offset": "400", "master_link_status": "up"}),
 		})
@@ -90,18 +90,18 @@ func TestObserveCountsOneFailoverPerPrimaryChange(t *testing.T) {
 
 func TestObserveFlagsRolesDiscoveryDoesNotKnow(t *testing.T) {
 	promoted := result("b", "0", "master", map[string]string{"master_repl_offset": "1"})
-	promoted.node.Role = topology.RoleReplica // what discovery last saw
-	if v := newReplicationState().observe([]nodeResult{promoted}); !v.roleMismatch {
+	promoted.Node.Role = topology.RoleReplica // what discovery last saw
+	if v := newReplicationState().observe([]NodeRead{promoted}); !v.roleMismatch {
 		t.Error("a replica reporting role:master was not flagged for rediscovery")
 	}
-	if v := newReplicationState().observe([]nodeResult{result("a", "0", "master", nil)}); v.roleMismatch {
+	if v := newReplicationState().observe([]NodeRead{result("a", "0", "master", nil)}); v.roleMismatch {
 		t.Error("matching roles flagged")
 	}
 }
 
 func TestObserveLinkDownUsesDownSince(t *testing.T) {
 	s := newReplicationState()
-	v := s.observe([]nodeResult{
+	v := s.observe([]NodeRead{
 		result("r", "0", "slave", map[string]string{"master_link_status": "down", "master_link_down_since_seconds": "42", "slave_repl_offset": "1"}),
 	})
 	if v.lagSeconds["r"] != 42 || v.linkDownSeconds["r"] != 42 {
@@ -118,20 +118,20 @@ func TestObserveLinkDownWithoutRedisTime(t *testing.T) {
 	s := newReplicationState()
 	r := result("r", "0", "slave", map[string]string{"master_link_status": "down", "master_link_down_since_seconds": "-1"})
 	t0 := time.Unix(1000, 0)
-	r.readAt = t0
-	if v := s.observe([]nodeResult{r}); v.linkDownSeconds["r"] != 0 {
+	r.ReadAt = t0
+	if v := s.observe([]NodeRead{r}); v.linkDownSeconds["r"] != 0 {
 		t.Errorf("first sight: %v", v.linkDownSeconds["r"])
 	}
-	r.readAt = t0.Add(15 * time.Second)
-	if v := s.observe([]nodeResult{r}); v.linkDownSeconds["r"] != 15 || v.lagSeconds["r"] != 15 {
+	r.ReadAt = t0.Add(15 * time.Second)
+	if v := s.observe([]NodeRead{r}); v.linkDownSeconds["r"] != 15 || v.lagSeconds["r"] != 15 {
 		t.Errorf("15s later: link down %v, lag %v", v.linkDownSeconds["r"], v.lagSeconds["r"])
 	}
 	up := result("r", "0", "slave", map[string]string{"master_link_status": "up", "slave_repl_offset": "1"})
-	if v := s.observe([]nodeResult{up}); len(v.linkDownSeconds) != 0 {
+	if v := s.observe([]NodeRead{up}); len(v.linkDownSeconds) != 0 {
 		t.Errorf("link up still reported down: %v", v.linkDownSeconds)
 	}
-	r.readAt = t0.Add(20 * time.Second)
-	if v := s.observe([]nodeResult{r}); v.linkDownSeconds["r"] != 0 {
+	r.ReadAt = t0.Add(20 * time.Second)
+	if v := s.observe([]NodeRead{r}); v.linkDownSeconds["r"] != 0 {
 		t.Errorf("a new outage did not restart the count: %v", v.linkDownSeconds["r"])
 	}
 }

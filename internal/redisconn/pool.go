@@ -86,62 +86,162 @@ func buildTLS(c config.TLSConfig) (*tls.Config, error) {
 	return tc, nil
 }
 
-// Pool hands out one client per address.
+// Pool hands out one client per address. Clients are replaced by a reload
+// (new credentials) or dropped when their node leaves the group, but a
+// client in use by a scrape round is closed only after that round released
+// its Lease: a reload never cuts a read in flight.
 type Pool struct {
-	mu      sync.Mutex
-	creds   Credentials
+	mu    sync.Mutex
+	creds Credentials
+	gen   *generation
+}
+
+// generation is the set of clients handed out between two changes of the
+// pool. Leases count its users; once it is retired and unused, the clients
+// it alone held are closed.
+type generation struct {
 	clients map[string]*redis.Client
+	users   int
+	retired bool
+	// closeOnRetire are the clients that the next generation does not
+	// carry over (all of them after a credentials change).
+	closeOnRetire []*redis.Client
 }
 
 // NewPool returns an empty pool.
 func NewPool(creds Credentials) *Pool {
-	return &Pool{creds: creds, clients: map[string]*redis.Client{}}
+	return &Pool{creds: creds, gen: &generation{clients: map[string]*redis.Client{}}}
 }
 
-// Client returns the persistent client for addr. serverName overrides the
-// TLS server name (ElastiCache endpoints are dialled by hostname already).
-func (p *Pool) Client(addr, serverName string) *redis.Client {
+// Lease is a round's hold on the pool's current clients: clients it hands
+// out stay open until Release, whatever reloads happen meanwhile.
+type Lease struct {
+	p        *Pool
+	gen      *generation
+	released bool
+}
+
+// Acquire returns a lease on the current clients. Release it exactly once.
+func (p *Pool) Acquire() *Lease {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if c, ok := p.clients[addr]; ok {
+	p.gen.users++
+	return &Lease{p: p, gen: p.gen}
+}
+
+// Client returns the lease's client for addr, creating it in the lease's
+// generation when the node is new.
+func (l *Lease) Client(addr, serverName string) *redis.Client {
+	return l.p.clientIn(l.gen, addr, serverName)
+}
+
+// Release gives the lease back; the last user of a retired generation
+// closes the clients nobody else holds.
+func (l *Lease) Release() {
+	l.p.mu.Lock()
+	if l.released {
+		l.p.mu.Unlock()
+		return
+	}
+	l.released = true
+	l.gen.users--
+	closeNow := l.gen.drainable()
+	l.p.mu.Unlock()
+	closeAll(closeNow)
+}
+
+// drainable returns the clients to close once a retired generation has no
+// user left; callers hold the pool's lock.
+func (g *generation) drainable() []*redis.Client {
+	if !g.retired || g.users > 0 {
+		return nil
+	}
+	out := g.closeOnRetire
+	g.closeOnRetire = nil
+	return out
+}
+
+// Client returns the persistent client for addr in the current generation.
+// serverName overrides the TLS server name (ElastiCache endpoints are
+// dialled by hostname already).
+func (p *Pool) Client(addr, serverName string) *redis.Client {
+	p.mu.Lock()
+	g := p.gen
+	p.mu.Unlock()
+	return p.clientIn(g, addr, serverName)
+}
+
+func (p *Pool) clientIn(g *generation, addr, serverName string) *redis.Client {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c, ok := g.clients[addr]; ok {
 		return c
 	}
 	c := NewClient(p.creds, addr, serverName)
-	p.clients[addr] = c
+	g.clients[addr] = c
+	if g.retired {
+		// A lease of a retired generation met a new node: the client is
+		// that lease's alone and goes with the generation.
+		g.closeOnRetire = append(g.closeOnRetire, c)
+	}
 	return c
 }
 
-// SetCredentials swaps the credentials (a reload after a token rotation)
-// and closes every client so the next command reconnects with them.
-func (p *Pool) SetCredentials(creds Credentials) {
-	p.mu.Lock()
-	old := p.clients
-	p.creds = creds
-	p.clients = map[string]*redis.Client{}
-	p.mu.Unlock()
-	for _, c := range old {
-		_ = c.Close()
-	}
-}
-
-// Retain closes the clients of addresses no longer in the topology.
-func (p *Pool) Retain(addrs map[string]bool) {
-	p.mu.Lock()
-	var gone []*redis.Client
-	for a, c := range p.clients {
-		if !addrs[a] {
-			gone = append(gone, c)
-			delete(p.clients, a)
+// next retires the current generation and starts one that carries over
+// the clients keep says to keep; callers hold the lock. It returns what can
+// be closed at once.
+func (p *Pool) next(keep func(addr string) bool) []*redis.Client {
+	old := p.gen
+	nextGen := &generation{clients: map[string]*redis.Client{}}
+	for a, c := range old.clients {
+		if keep(a) {
+			nextGen.clients[a] = c
+		} else {
+			old.closeOnRetire = append(old.closeOnRetire, c)
 		}
 	}
+	old.retired = true
+	p.gen = nextGen
+	return old.drainable()
+}
+
+// SetCredentials swaps the credentials (a reload after a token rotation).
+// New leases get new clients; the old ones close when the rounds using
+// them end.
+func (p *Pool) SetCredentials(creds Credentials) {
+	p.mu.Lock()
+	p.creds = creds
+	closeNow := p.next(func(string) bool { return false })
 	p.mu.Unlock()
-	for _, c := range gone {
+	closeAll(closeNow)
+}
+
+// Retain drops the clients of addresses no longer in the topology, once no
+// round uses them.
+func (p *Pool) Retain(addrs map[string]bool) {
+	p.mu.Lock()
+	closeNow := p.next(func(a string) bool { return addrs[a] })
+	p.mu.Unlock()
+	closeAll(closeNow)
+}
+
+// Close closes every client now, in use or not (the daemon is stopping).
+func (p *Pool) Close() {
+	p.mu.Lock()
+	var all []*redis.Client
+	for _, c := range p.gen.clients {
+		all = append(all, c)
+	}
+	p.gen = &generation{clients: map[string]*redis.Client{}}
+	p.mu.Unlock()
+	closeAll(all)
+}
+
+func closeAll(cs []*redis.Client) {
+	for _, c := range cs {
 		_ = c.Close()
 	}
 }
-
-// Close closes every client.
-func (p *Pool) Close() { p.Retain(nil) }
 
 // NewClient builds a client that keeps one connection open. Timeouts come
 // from the caller's context (the scrape deadline), so a stopped node cannot

@@ -1,12 +1,18 @@
 package redisconn
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/redistest"
 )
 
 func TestResolveCredentials(t *testing.T) {
@@ -65,5 +71,50 @@ func TestClientUsesServerNameForTLS(t *testing.T) {
 	defer client2.Close()
 	if got := client2.Options().TLSConfig.ServerName; got != "node-b.cache.amazonaws.com" {
 		t.Errorf("ServerName from the address = %q", got)
+	}
+}
+
+// A reload (new credentials) or a topology change during a round must not
+// close the connection the round reads with: the client stays usable until
+// the round's lease is released, and is closed right after.
+func TestLeaseKeepsClientsOpenAcrossReload(t *testing.T) {
+	primary := redistest.NewReplication(t, 0, redistest.Options{}).Primary
+	ctx := context.Background()
+	pool := NewPool(Credentials{ClientName: "test", DialTimeout: time.Second})
+	defer pool.Close()
+
+	lease := pool.Acquire()
+	c := lease.Client(primary.Addr, "")
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	pool.SetCredentials(Credentials{ClientName: "test", DialTimeout: time.Second})
+	pool.Retain(map[string]bool{})
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatalf("a reload closed the client of a round in flight: %v", err)
+	}
+	if fresh := pool.Client(primary.Addr, ""); fresh == c {
+		t.Fatal("after a credentials change the pool still hands out the old client")
+	}
+	lease.Release()
+	lease.Release() // a second release is harmless
+	if err := c.Ping(ctx).Err(); !errors.Is(err, redis.ErrClosed) {
+		t.Fatalf("after the last lease was released the old client should be closed, Ping = %v", err)
+	}
+}
+
+// Retain keeps the clients of nodes still in the group: the same client is
+// handed out before and after, so a steady topology opens no connection.
+func TestRetainCarriesClientsOver(t *testing.T) {
+	pool := NewPool(Credentials{ClientName: "test", DialTimeout: time.Second})
+	defer pool.Close()
+	a := pool.Client("127.0.0.1:1", "")
+	b := pool.Client("127.0.0.1:2", "")
+	pool.Retain(map[string]bool{"127.0.0.1:1": true})
+	if pool.Client("127.0.0.1:1", "") != a {
+		t.Fatal("Retain replaced the client of a node that stayed")
+	}
+	if err := b.Ping(context.Background()).Err(); !errors.Is(err, redis.ErrClosed) {
+		t.Fatalf("the client of a node that left is not closed: %v", err)
 	}
 }

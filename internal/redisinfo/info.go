@@ -5,6 +5,7 @@ package redisinfo
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -15,12 +16,27 @@ type Info struct {
 	Fields   map[string]string
 	sections map[string]string   // field -> lower-case section name
 	order    map[string][]string // lower-case section name -> its fields in reply order
+	// Malformed counts the lines that were not key:value.
+	Malformed          int
+	firstMalformed     int
+	firstMalformedText string
 }
 
-// Parse reads an INFO reply. Unknown sections and fields are kept, so a
-// newer Redis or ElastiCache adding fields never breaks parsing; a line
-// that is neither a header, blank nor key:value is an error naming it.
+// Parse reads an INFO reply strictly: a line that is neither a header,
+// blank nor key:value is an error naming it. Unknown sections and fields
+// are kept, so a newer Redis or ElastiCache adding fields never breaks it.
 func Parse(text string) (Info, error) {
+	info := ParseLenient(text)
+	if info.Malformed > 0 {
+		return Info{}, fmt.Errorf("INFO line %d: %q is not key:value", info.firstMalformed, truncate(info.firstMalformedText, 80))
+	}
+	return info, nil
+}
+
+// ParseLenient reads an INFO reply, skipping and counting the lines that
+// are not key:value: the scrape path reports a node that answered as up,
+// whatever one odd line says.
+func ParseLenient(text string) Info {
 	// A Redis 7 INFO of the sections the exporter asks for has about 200
 	// fields; sizing the maps up front saves their growth on every scrape.
 	info := Info{Fields: make(map[string]string, 256), sections: make(map[string]string, 256), order: make(map[string][]string, 16)}
@@ -36,7 +52,11 @@ func Parse(text string) (Info, error) {
 		}
 		key, value, ok := strings.Cut(line, ":")
 		if !ok || key == "" {
-			return Info{}, fmt.Errorf("INFO line %d: %q is not key:value", n+1, truncate(line, 80))
+			if info.Malformed == 0 {
+				info.firstMalformed, info.firstMalformedText = n+1, line
+			}
+			info.Malformed++
+			continue
 		}
 		if _, seen := info.Fields[key]; !seen {
 			info.order[section] = append(info.order[section], key)
@@ -44,7 +64,7 @@ func Parse(text string) (Info, error) {
 		info.Fields[key] = value
 		info.sections[key] = section
 	}
-	return info, nil
+	return info
 }
 
 // Section returns the section a field came from ("" when unknown).
@@ -57,14 +77,15 @@ func (i Info) Get(key string) (string, bool) {
 }
 
 // Float returns a numeric field. ok is false when the field is missing or
-// not a number (ElastiCache writes "-" for some fields).
+// not a finite number (ElastiCache writes "-" for some fields; "nan" or
+// "inf" from a node would poison every sum and rate downstream).
 func (i Info) Float(key string) (float64, bool) {
 	v, ok := i.Fields[key]
 	if !ok {
 		return 0, false
 	}
 	f, err := strconv.ParseFloat(v, 64)
-	if err != nil {
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0, false
 	}
 	return f, true

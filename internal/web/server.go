@@ -24,8 +24,10 @@ type Deps struct {
 	TelemetryPath string
 	// Gatherer serves process, Go and build metrics next to the scrape.
 	Gatherer prometheus.Gatherer
-	// Scrape returns the collector of one scrape bound to ctx (the deadline).
-	Scrape func(ctx context.Context) prometheus.Collector
+	// Scrape returns the series of one scrape. ctx ends when this client
+	// stops waiting (its deadline or a disconnect); timeout is its budget.
+	// Neither may cancel work shared with other clients.
+	Scrape func(ctx context.Context, timeout time.Duration) []prometheus.Metric
 	// Probe reads one node; ok is false when target is neither a
 	// discovered node nor allow-listed.
 	Probe func(ctx context.Context, target string) (c prometheus.Collector, ok bool)
