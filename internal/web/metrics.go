@@ -2,8 +2,8 @@ package web
 
 import (
 	"context"
-	"math"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"time"

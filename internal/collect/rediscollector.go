@@ -1,0 +1,234 @@
+package collect
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/redisinfo"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
+)
+
+// redisCollector turns the round's node reads into the redis_* series,
+// the replication picture and the failover counts. It does no I/O.
+type redisCollector struct {
+	state   *replicationState
+	onDoubt func()
+	logger  *slog.Logger
+}
+
+func (c *redisCollector) Name() string { return "redis" }
+
+// Update fails the collector only when no node answered although the
+// topology has nodes; a single dead node is redis_up 0, not a failure.
+func (c *redisCollector) Update(_ context.Context, in *Input, ch chan<- prometheus.Metric) error {
+	view := c.state.observe(in.Nodes)
+	emit := func(m prometheus.Metric) { ch <- m }
+	up, panicked := emitNodes(emit, in, view, c.logger)
+
+	roles := map[topology.Role]float64{topology.RolePrimary: 0, topology.RoleReplica: 0, "unknown": 0}
+	anyDown := false
+	for i := range in.Nodes {
+		r := &in.Nodes[i]
+		if r.Up() {
+			roles[r.Role()]++
+		} else {
+			anyDown = true
+			roles["unknown"]++
+		}
+	}
+	if (anyDown || view.roleMismatch) && c.onDoubt != nil {
+		c.onDoubt()
+	}
+	for shard, n := range view.failovers {
+		emit(prometheus.MustNewConstMetric(failoversDesc, prometheus.CounterValue, n, labelValue(shard)))
+	}
+	for role, n := range roles {
+		emit(prometheus.MustNewConstMetric(nodesDesc, prometheus.GaugeValue, n, string(role)))
+	}
+	switch {
+	case panicked > 0:
+		return fmt.Errorf("the series of %d node(s) could not be built (see the log)", panicked)
+	case up == 0 && len(in.Nodes) > 0:
+		return fmt.Errorf("none of the %d nodes answered", len(in.Nodes))
+	}
+	return nil
+}
+
+// emitNodes emits every node's series. A panic while building one node's
+// series drops that node's series beyond redis_up and is counted, so one
+// odd reply can never cost the other nodes theirs.
+func emitNodes(emit func(prometheus.Metric), in *Input, view replicationView, logger *slog.Logger) (up, panicked int) {
+	for i := range in.Nodes {
+		r := &in.Nodes[i]
+		if r.Up() {
+			up++
+		}
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					panicked++
+					if logger != nil {
+						logger.Error("building a node's series panicked", "node", r.Node.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+					}
+				}
+			}()
+			emitNode(emit, r, view)
+		}()
+	}
+	return up, panicked
+}
+
+// nodeEmitter builds one node's series. Every label value that comes from
+// the node goes through labelValue, and families keyed by a label from the
+// node are summed by their sanitised label so two raw values that sanitise
+// alike never make a duplicate series.
+type nodeEmitter struct {
+	emit        func(prometheus.Metric)
+	name, shard string
+}
+
+func (e nodeEmitter) gauge(d *prometheus.Desc, v float64, extra ...string) {
+	e.metric(d, prometheus.GaugeValue, v, extra...)
+}
+
+func (e nodeEmitter) counter(d *prometheus.Desc, v float64, extra ...string) {
+	e.metric(d, prometheus.CounterValue, v, extra...)
+}
+
+func (e nodeEmitter) metric(d *prometheus.Desc, t prometheus.ValueType, v float64, extra ...string) {
+	labels := make([]string, 0, 2+len(extra))
+	labels = append(labels, e.name, e.shard)
+	for _, x := range extra {
+		labels = append(labels, labelValue(x))
+	}
+	m, err := prometheus.NewConstMetric(d, t, v, labels...)
+	if err != nil {
+		// labelValue makes this unreachable; never panic over it.
+		return
+	}
+	e.emit(m)
+}
+
+// labelled sums values by their sanitised label, keeping first-seen order.
+type labelled struct {
+	order []string
+	sum   map[string]float64
+}
+
+func (l *labelled) add(label string, v float64) {
+	if l.sum == nil {
+		l.sum = map[string]float64{}
+	}
+	label = labelValue(label)
+	if _, ok := l.sum[label]; !ok {
+		l.order = append(l.order, label)
+	}
+	l.sum[label] += v
+}
+
+func (l *labelled) each(fn func(label string, v float64)) {
+	for _, k := range l.order {
+		fn(k, l.sum[k])
+	}
+}
+
+func emitNode(emit func(prometheus.Metric), r *NodeRead, view replicationView) {
+	e := nodeEmitter{emit: emit, name: labelValue(r.Node.Name), shard: labelValue(r.Node.Shard)}
+	e.gauge(upDesc, boolFloat(r.Up()))
+	e.gauge(nodeScrapeDurationDesc, r.Duration.Seconds())
+	if !r.Up() {
+		return
+	}
+	info := r.Info
+	role := r.Role()
+	e.gauge(instanceInfoDesc, 1, string(role), info.Fields["redis_version"], info.Fields["redis_mode"], info.Fields["os"], info.Fields["maxmemory_policy"])
+	e.gauge(isPrimaryDesc, boolFloat(role == topology.RolePrimary))
+	for _, m := range infoMetrics {
+		v, ok := info.Float(m.field)
+		if !ok {
+			continue
+		}
+		if f, ok := scale[m.field]; ok {
+			v *= f
+		}
+		e.metric(infoDescs[m.field], m.typ, v)
+	}
+	if role == topology.RoleReplica {
+		e.gauge(masterLinkUpDesc, boolFloat(info.Fields["master_link_status"] == "up"))
+		if v, ok := view.lagBytes[r.Node.Name]; ok {
+			e.gauge(replicaLagBytesDesc, v)
+		}
+		if v, ok := view.lagSeconds[r.Node.Name]; ok {
+			e.gauge(replicaLagSecondsDesc, v)
+		}
+		if v, ok := view.linkDownSeconds[r.Node.Name]; ok {
+			e.gauge(linkDownSinceDesc, v)
+		}
+	}
+	emitCommandStats(e, info)
+	var errs labelled
+	info.Each("errorstats", func(k, v string) {
+		prefix, ok := strings.CutPrefix(k, "errorstat_")
+		if !ok {
+			return
+		}
+		if n, err := redisinfo.ParseErrorStat(v); err == nil {
+			errs.add(prefix, float64(n))
+		}
+	})
+	errs.each(func(prefix string, n float64) { e.counter(errorsDesc, n, prefix) })
+	var keys, expiring labelled
+	ttl := map[string]float64{}
+	info.Each("keyspace", func(k, v string) {
+		ks, err := redisinfo.ParseKeyspace(v)
+		if err != nil {
+			return
+		}
+		keys.add(k, float64(ks.Keys))
+		expiring.add(k, float64(ks.Expires))
+		ttl[labelValue(k)] = ks.AvgTTL / 1e3
+	})
+	keys.each(func(db string, n float64) {
+		e.gauge(dbKeysDesc, n, db)
+		e.gauge(dbKeysExpiringDesc, expiring.sum[db], db)
+		e.gauge(dbAvgTTLDesc, ttl[db], db)
+	})
+	if len(r.ClusterInfo.Fields) > 0 {
+		e.gauge(clusterStateDesc, boolFloat(r.ClusterInfo.Fields["cluster_state"] == "ok"))
+		for _, m := range clusterInfoMetrics {
+			if v, ok := r.ClusterInfo.Float(m.field); ok {
+				e.metric(clusterInfoDescs[m.field], m.typ, v)
+			}
+		}
+	}
+}
+
+// emitCommandStats emits the four per-command families of INFO commandstats.
+func emitCommandStats(e nodeEmitter, info redisinfo.Info) {
+	var calls, usec, rejected, failed labelled
+	info.Each("commandstats", func(k, v string) {
+		cmd, ok := strings.CutPrefix(k, "cmdstat_")
+		if !ok {
+			return
+		}
+		cs, err := redisinfo.ParseCommandStat(v)
+		if err != nil {
+			return
+		}
+		calls.add(cmd, float64(cs.Calls))
+		usec.add(cmd, float64(cs.Usec))
+		rejected.add(cmd, float64(cs.RejectedCalls))
+		failed.add(cmd, float64(cs.FailedCall))
+	})
+	calls.each(func(cmd string, n float64) {
+		e.counter(commandsDesc, n, cmd)
+		e.counter(commandsDurationDesc, usec.sum[cmd]/1e6, cmd)
+		e.counter(commandsRejectedDesc, rejected.sum[cmd], cmd)
+		e.counter(commandsFailedDesc, failed.sum[cmd], cmd)
+	})
+}
