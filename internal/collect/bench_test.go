@@ -156,7 +156,7 @@ func BenchmarkScrapeHTTP(b *testing.B) {
 				Gatherer:      reg,
 				Scrape:        e.Gather,
 				Timeout:       func() (time.Duration, time.Duration) { return 10 * time.Second, 500 * time.Millisecond },
-				Ready:         func() bool { return true },
+				Ready:         func() (bool, string) { return true, "" },
 				Reload:        func() error { return nil },
 				Topology:      func() any { return nil },
 				Logger:        slog.New(slog.DiscardHandler),

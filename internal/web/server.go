@@ -32,8 +32,10 @@ type Deps struct {
 	// discovered node nor allow-listed.
 	Probe func(ctx context.Context, target string) (c prometheus.Collector, ok bool)
 	// Timeout returns the configured scrape timeout and offset.
-	Timeout  func() (timeout, offset time.Duration)
-	Ready    func() bool
+	Timeout func() (timeout, offset time.Duration)
+	// Ready reports whether the exporter serves every node of its group;
+	// when not, reason says what it waits for, in a short plain sentence.
+	Ready    func() (ready bool, reason string)
 	Reload   func() error
 	Topology func() any
 	Rules    func() ([]byte, error)
@@ -49,8 +51,8 @@ func NewRouter(d Deps) (http.Handler, error) {
 	r.Get("/probe", probeHandler(d))
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	r.Get("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !d.Ready() {
-			http.Error(w, "not ready: the first discovery of the group's nodes has not succeeded yet", http.StatusServiceUnavailable)
+		if ok, reason := d.Ready(); !ok {
+			http.Error(w, "not ready: "+reason, http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = w.Write([]byte("ok\n"))
