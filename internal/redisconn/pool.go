@@ -243,6 +243,11 @@ func closeAll(cs []*redis.Client) {
 	}
 }
 
+const (
+	readBufferSize  = 16 << 10
+	writeBufferSize = 2 << 10
+)
+
 // NewClient builds a client that keeps one connection open. Timeouts come
 // from the caller's context (the scrape deadline), so a stopped node cannot
 // hold a scrape past its deadline.
@@ -254,11 +259,23 @@ func NewClient(creds Credentials, addr, serverName string) *redis.Client {
 		ClientName:            creds.ClientName,
 		DialTimeout:           creds.DialTimeout,
 		ContextTimeoutEnabled: true,
-		// A scrape needs one connection; a second one lets discovery and a
-		// /probe run beside it without waiting.
-		PoolSize:        2,
-		MinIdleConns:    0,
-		MaxIdleConns:    2,
+		// Exactly one connection per node carries every command, pipelines
+		// included: a scrape, discovery and /probe take turns on it (each
+		// bounded by its own context). With thousands of nodes a second
+		// connection per node doubled the exporter's memory and the nodes'
+		// client count.
+		PoolSize:     1,
+		MinIdleConns: 0,
+		MaxIdleConns: 1,
+		// No separate pipeline pool (go-redis' default keeps one with
+		// 128 KiB read and write buffers per connection): pipelines use
+		// the one connection above.
+		PipelinePoolSize: -1,
+		// Sized for INFO (10–40 KiB with a few dozen commands in
+		// commandstats, read in a few syscalls) rather than bulk values;
+		// commands the exporter sends are a few dozen bytes.
+		ReadBufferSize:  readBufferSize,
+		WriteBufferSize: writeBufferSize,
 		ConnMaxIdleTime: -1,
 		ConnMaxLifetime: -1,
 		MaxRetries:      -1,

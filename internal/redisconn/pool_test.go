@@ -118,3 +118,41 @@ func TestRetainCarriesClientsOver(t *testing.T) {
 		t.Fatalf("the client of a node that left is not closed: %v", err)
 	}
 }
+
+// Every command the exporter sends to a node, single or pipelined, from
+// one caller or several at once, goes over one connection.
+func TestOneConnectionPerNode(t *testing.T) {
+	s := redistest.Standalone(t, redistest.Options{})
+	pool := NewPool(Credentials{ClientName: "one-conn", DialTimeout: time.Second})
+	defer pool.Close()
+	ctx := context.Background()
+	c := pool.Client(s.Addr, "")
+	done := make(chan error, 30)
+	for i := range 30 {
+		go func() {
+			var err error
+			if i%2 == 0 {
+				_, err = c.Pipelined(ctx, func(p redis.Pipeliner) error {
+					p.Info(ctx, "server")
+					p.SlowLogGet(ctx, 1)
+					return nil
+				})
+			} else {
+				err = c.Info(ctx, "replication").Err()
+			}
+			done <- err
+		}()
+	}
+	for range 30 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := s.Client(t).ClientList(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(list, "name=one-conn"); n != 1 {
+		t.Fatalf("the exporter holds %d connections to the node, want 1:\n%s", n, list)
+	}
+}
