@@ -44,7 +44,9 @@ type Deps struct {
 	Logger *slog.Logger
 }
 
-// NewRouter builds the HTTP handler.
+// NewRouter builds the HTTP handler. Oversized query strings are refused
+// and request bodies bounded before any route sees them; error bodies
+// quote client input only as a short prefix (quoteInput).
 func NewRouter(d Deps) (http.Handler, error) {
 	r := chi.NewRouter()
 	r.Method(http.MethodGet, d.TelemetryPath, withFastGzip(metricsHandler(d)))
@@ -52,14 +54,14 @@ func NewRouter(d Deps) (http.Handler, error) {
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	r.Get("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if ok, reason := d.Ready(); !ok {
-			http.Error(w, "not ready: "+reason, http.StatusServiceUnavailable)
+			clientError(w, http.StatusServiceUnavailable, "not ready: "+reason)
 			return
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	r.Post("/-/reload", func(w http.ResponseWriter, _ *http.Request) {
 		if err := d.Reload(); err != nil {
-			http.Error(w, "reload failed, the previous configuration stays in force: "+err.Error(), http.StatusBadRequest)
+			clientError(w, http.StatusBadRequest, "reload failed, the previous configuration stays in force: "+err.Error())
 			return
 		}
 		_, _ = w.Write([]byte("configuration reloaded\n"))
@@ -68,7 +70,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 		r.Get("/rules", func(w http.ResponseWriter, _ *http.Request) {
 			b, err := d.Rules()
 			if err != nil {
-				http.Error(w, err.Error(), http.StatusInternalServerError)
+				clientError(w, http.StatusInternalServerError, err.Error())
 				return
 			}
 			w.Header().Set("Content-Type", "application/yaml")
@@ -100,14 +102,17 @@ func NewRouter(d Deps) (http.Handler, error) {
 		return nil, err
 	}
 	r.Handle("/", landing)
-	return r, nil
+	return limitRequests(r), nil
 }
+
+// maxTargetBytes bounds a /probe target: a DNS name (253) and a port.
+const maxTargetBytes = 260
 
 func probeHandler(d Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		target := r.URL.Query().Get("target")
-		if _, _, err := net.SplitHostPort(target); err != nil {
-			http.Error(w, fmt.Sprintf("target %q: give a node as host:port (a discovered node or one listed in probe.allow)", target), http.StatusBadRequest)
+		if _, _, err := net.SplitHostPort(target); err != nil || len(target) > maxTargetBytes {
+			clientError(w, http.StatusBadRequest, fmt.Sprintf("target %s: give a node as host:port (a discovered node or one listed in probe.allow)", quoteInput(target)))
 			return
 		}
 		timeout, offset := d.Timeout()
@@ -115,7 +120,7 @@ func probeHandler(d Deps) http.HandlerFunc {
 		defer cancel()
 		c, ok := d.Probe(ctx, target)
 		if !ok {
-			http.Error(w, fmt.Sprintf("target %q is neither a discovered node nor listed in probe.allow; the exporter only reads its own group", target), http.StatusForbidden)
+			clientError(w, http.StatusForbidden, fmt.Sprintf("target %s is neither a discovered node nor listed in probe.allow; the exporter only reads its own group", quoteInput(target)))
 			return
 		}
 		reg := prometheus.NewRegistry()
