@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what builds, tests and the demo need on a fresh machine: Debian's
-# redis-server, prometheus (promtool), prometheus-alertmanager (amtool) and
-# prometheus-redis-exporter (the benchmark's baseline), helm and the Go
-# modules. It runs apt-get update once, and only when something is missing.
+# redis-server, prometheus (promtool), prometheus-alertmanager (amtool),
+# prometheus-redis-exporter (the benchmark's baseline), ca-certificates (the
+# image's CA bundle), podman with runc (the image test runs the image), helm
+# and the Go modules. It runs apt-get update once, and only when something is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,11 @@ command -v promtool >/dev/null || need+=(prometheus)
 command -v amtool >/dev/null || need+=(prometheus-alertmanager)
 command -v prometheus-redis-exporter >/dev/null || need+=(prometheus-redis-exporter)
 command -v curl >/dev/null || need+=(curl)
+# make image copies Debian's CA bundle into the image.
+[ -f /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
+# The image test loads the OCI archive into podman and runs it with runc.
+command -v podman >/dev/null || need+=(podman)
+command -v runc >/dev/null || need+=(runc)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "deps: installing Debian packages: ${need[*]}"
