@@ -1,9 +1,13 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"net/url"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -62,8 +66,44 @@ var AlarmNames = []string{
 	"ElastiCacheReplicationLag", "ElastiCacheHighConnections",
 }
 
-// maxAlarmFor is CloudWatch's limit: evaluation periods × period ≤ one day.
-const maxAlarmFor = 24 * time.Hour
+// AlarmLimit is what config must know about one alarm to validate its
+// override; a test in internal/alarms keeps it true to the definitions.
+type AlarmLimit struct {
+	// MaxThreshold is the largest threshold: 100 for a percentage,
+	// MaxCountThreshold for counts and seconds.
+	MaxThreshold float64
+	// Window is true for the one alarm whose rule counts over a window
+	// (increase()); a window on any other alarm would be ignored.
+	Window bool
+}
+
+// MaxCountThreshold bounds the thresholds that are counts or seconds: far
+// above anything meaningful, and still printed as plain digits.
+const MaxCountThreshold = 1e15
+
+// AlarmLimits holds the AlarmLimit of each of the five alarms.
+var AlarmLimits = map[string]AlarmLimit{
+	"ElastiCacheHighEngineCPU":   {MaxThreshold: 100},
+	"ElastiCacheHighMemoryUsage": {MaxThreshold: 100},
+	"ElastiCacheEvictions":       {MaxThreshold: MaxCountThreshold, Window: true},
+	"ElastiCacheReplicationLag":  {MaxThreshold: MaxCountThreshold},
+	"ElastiCacheHighConnections": {MaxThreshold: MaxCountThreshold},
+}
+
+// Bounds of the alarm settings. CloudWatch evaluates at most one day
+// (evaluation periods × period ≤ 86400 s; every alarm's period divides a
+// day, so For ≤ 24h is exact); rate() and increase() need a range that
+// covers at least two scrapes.
+const (
+	maxAlarmFor        = 24 * time.Hour
+	minAlarmWindow     = 10 * time.Second
+	maxAlarmWindow     = 24 * time.Hour
+	maxRunbookURLBytes = 512 // keeps every AlarmDescription within CloudWatch's 1024
+	maxAlarmActions    = 5   // PutMetricAlarm's limit per list
+	maxARNBytes        = 1024
+)
+
+var arnPattern = regexp.MustCompile(`^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:[a-z0-9-]*:[\x21-\x7e]+$`)
 
 func (c *AlarmsConfig) setDefaults() {
 	c.RunbookBaseURL = DefaultRunbookBaseURL
@@ -78,40 +118,83 @@ func (c *AlarmsConfig) validate() []error {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		known := false
-		for _, k := range AlarmNames {
-			known = known || k == n
-		}
+		limit, known := AlarmLimits[n]
 		if !known {
-			errs = append(errs, fieldError("alarms."+n, "is not one of the five alarms", "use one of "+strings.Join(AlarmNames, ", ")))
+			field := "alarms.<a key that is not shown>"
+			if looksLikeKey(n) {
+				field = "alarms." + n
+			}
+			errs = append(errs, fieldError(field, "is not one of the five alarms", "use one of "+strings.Join(AlarmNames, ", ")))
 			continue
 		}
-		o := c.Overrides[n]
-		if o.Threshold != nil && *o.Threshold < 0 {
-			errs = append(errs, fieldError("alarms."+n+".threshold", fmt.Sprintf("%g is negative", *o.Threshold), "use 0 or more, in the CloudWatch metric's unit"))
+		errs = append(errs, c.Overrides[n].validate("alarms."+n, limit)...)
+	}
+	for _, list := range []struct {
+		field string
+		arns  []string
+	}{{"alarms.cloudwatch.alarm_actions", c.CloudWatch.AlarmActions}, {"alarms.cloudwatch.ok_actions", c.CloudWatch.OKActions}} {
+		if len(list.arns) > maxAlarmActions {
+			errs = append(errs, fieldError(list.field, fmt.Sprintf("has %d actions", len(list.arns)), fmt.Sprintf("CloudWatch takes at most %d; notify one SNS topic and fan out from there", maxAlarmActions)))
 		}
-		if o.For < 0 || o.For > maxAlarmFor {
-			errs = append(errs, fieldError("alarms."+n+".for", fmt.Sprintf("%s is outside 0s..24h", o.For), "use 0s (keep the default) up to 24h, CloudWatch's longest evaluation"))
-		}
-		switch o.Severity {
-		case "", "critical", "warning", "info":
-		default:
-			errs = append(errs, fieldError("alarms."+n+".severity", fmt.Sprintf("%q is not a severity", o.Severity), "use critical, warning or info"))
+		for i, a := range list.arns {
+			if len(a) > maxARNBytes || !arnPattern.MatchString(a) {
+				errs = append(errs, fieldError(fmt.Sprintf("%s[%d]", list.field, i), fmt.Sprintf("%s is not an ARN", quote(a)), "use an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:alerts"))
+			}
 		}
 	}
-	for i, a := range append(append([]string{}, c.CloudWatch.AlarmActions...), c.CloudWatch.OKActions...) {
-		if !strings.HasPrefix(a, "arn:") {
-			errs = append(errs, fieldError(fmt.Sprintf("alarms.cloudwatch actions[%d]", i), fmt.Sprintf("%q is not an ARN", a), "use an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:alerts"))
-		}
+	if err := checkRunbookURL(c.RunbookBaseURL); err != nil {
+		errs = append(errs, fieldError("alarms.runbook_base_url", err.Error(), "use the runbook document's URL, e.g. "+DefaultRunbookBaseURL+"; each alarm appends its own #section"))
 	}
-	if c.RunbookBaseURL != "" {
-		u, err := url.Parse(c.RunbookBaseURL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" {
-			errs = append(errs, fieldError("alarms.runbook_base_url", fmt.Sprintf("%q is not an http(s) URL without a #fragment", c.RunbookBaseURL), "use the runbook document's URL, e.g. "+DefaultRunbookBaseURL+"; each alarm appends its own #section"))
-		}
-	}
-	if c.RateWindow < 0 || (c.RateWindow > 0 && c.RateWindow < 10*time.Second) {
-		errs = append(errs, fieldError("alarms.rate_window", fmt.Sprintf("%s is below 10s", c.RateWindow), "use at least twice Prometheus' scrape interval (default 1m)"))
+	if c.RateWindow < minAlarmWindow || c.RateWindow > maxAlarmWindow {
+		errs = append(errs, fieldError("alarms.rate_window", fmt.Sprintf("%s is outside %s..%s", c.RateWindow, minAlarmWindow, "24h"), "use at least twice Prometheus' scrape interval (default 1m)"))
 	}
 	return errs
+}
+
+func (o AlarmOverride) validate(field string, limit AlarmLimit) []error {
+	var errs []error
+	if o.Threshold != nil {
+		switch th := *o.Threshold; {
+		case math.IsNaN(th) || math.IsInf(th, 0):
+			errs = append(errs, fieldError(field+".threshold", "is not a finite number", thresholdFix(limit)))
+		case th < 0 || th > limit.MaxThreshold:
+			errs = append(errs, fieldError(field+".threshold", strconv.FormatFloat(th, 'g', 6, 64)+" is out of range", thresholdFix(limit)))
+		}
+	}
+	if o.For < 0 || o.For > maxAlarmFor {
+		errs = append(errs, fieldError(field+".for", fmt.Sprintf("%s is outside 0s..24h", o.For), "use 0s (keep the default) up to 24h, CloudWatch's longest evaluation"))
+	}
+	switch o.Severity {
+	case "", "critical", "warning", "info":
+	default:
+		errs = append(errs, fieldError(field+".severity", fmt.Sprintf("%s is not a severity", quote(o.Severity)), "use critical, warning or info"))
+	}
+	switch {
+	case o.Window != 0 && !limit.Window:
+		errs = append(errs, fieldError(field+".window", "is set but this alarm does not count over a window", "remove it; only ElastiCacheEvictions takes a window"))
+	case o.Window != 0 && (o.Window < minAlarmWindow || o.Window > maxAlarmWindow):
+		errs = append(errs, fieldError(field+".window", fmt.Sprintf("%s is outside %s..24h", o.Window, minAlarmWindow), "use e.g. 5m, or 0s (or no window) for the CloudWatch period"))
+	}
+	return errs
+}
+
+func thresholdFix(limit AlarmLimit) string {
+	if limit.MaxThreshold == 100 {
+		return "use a percentage from 0 to 100"
+	}
+	return "use a value from 0 to 1e15, in the CloudWatch metric's unit"
+}
+
+func checkRunbookURL(s string) error {
+	if s == "" {
+		return errors.New("is empty")
+	}
+	if len(s) > maxRunbookURLBytes {
+		return fmt.Errorf("is %d bytes long, more than %d (CloudWatch alarm descriptions carry it and hold 1024)", len(s), maxRunbookURLBytes)
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" || strings.ContainsAny(s, " \"<>`{}") {
+		return fmt.Errorf("%s is not an http(s) URL without a #fragment", quote(s))
+	}
+	return nil
 }

@@ -7,11 +7,68 @@ import (
 	"time"
 )
 
-// CloudWatchMetricNames is filled by the cloudwatch package's init (its
-// catalogue) so that config can reject a misspelt metric name without
-// importing it. Empty means "not known here": names are then checked when
-// the refresher is built.
-var CloudWatchMetricNames []string
+// CloudWatchMetricNames lists every AWS/ElastiCache metric the exporter
+// knows, sorted, so that config rejects a misspelt name in
+// cloudwatch.metrics without importing the metrics package. A test there
+// keeps this list equal to its catalogue.
+var CloudWatchMetricNames = []string{
+	"ActiveDefragHits", "AuthenticationFailures", "BytesReadFromDisk", "BytesUsedForCache",
+	"BytesWrittenToDisk", "CPUCreditBalance", "CPUCreditUsage", "CPUUtilization",
+	"CacheHitRate", "CacheHits", "CacheMisses", "ChannelAuthorizationFailures",
+	"ClusterBasedCmds", "ClusterBasedCmdsLatency", "CommandAuthorizationFailures", "CurrConnections",
+	"CurrItems", "CurrVolatileItems", "DB0AverageTTL", "DatabaseCapacityUsageCountedForEvictPercentage",
+	"DatabaseCapacityUsagePercentage", "DatabaseMemoryUsageCountedForEvictPercentage", "DatabaseMemoryUsagePercentage", "EngineCPUUtilization",
+	"ErrorCount", "EvalBasedCmds", "EvalBasedCmdsLatency", "Evictions",
+	"FreeableMemory", "GeoSpatialBasedCmds", "GeoSpatialBasedCmdsLatency", "GetTypeCmds",
+	"GetTypeCmdsLatency", "GlobalDatastoreReplicationLag", "HashBasedCmds", "HashBasedCmdsLatency",
+	"HyperLogLogBasedCmds", "HyperLogLogBasedCmdsLatency", "IsMaster", "JsonBasedCmds",
+	"JsonBasedCmdsLatency", "JsonBasedGetCmds", "JsonBasedGetCmdsLatency", "JsonBasedSetCmds",
+	"JsonBasedSetCmdsLatency", "KeyAuthorizationFailures", "KeyBasedCmds", "KeyBasedCmdsLatency",
+	"KeysTracked", "ListBasedCmds", "ListBasedCmdsLatency", "MemoryFragmentationRatio",
+	"NetworkBandwidthInAllowanceExceeded", "NetworkBandwidthOutAllowanceExceeded", "NetworkBytesIn", "NetworkBytesOut",
+	"NetworkConntrackAllowanceExceeded", "NetworkLinkLocalAllowanceExceeded", "NetworkMaxBytesIn", "NetworkMaxBytesOut",
+	"NetworkMaxPacketsIn", "NetworkMaxPacketsOut", "NetworkPacketsIn", "NetworkPacketsOut",
+	"NetworkPacketsPerSecondAllowanceExceeded", "NewConnections", "NonKeyTypeCmds", "NonKeyTypeCmdsLatency",
+	"NumItemsReadFromDisk", "NumItemsWrittenToDisk", "PrimaryLinkHealthStatus", "PubSubBasedCmds",
+	"PubSubBasedCmdsLatency", "Reclaimed", "ReplicationBytes", "ReplicationLag",
+	"SaveInProgress", "SetBasedCmds", "SetBasedCmdsLatency", "SetTypeCmds",
+	"SetTypeCmdsLatency", "SortedSetBasedCmds", "SortedSetBasedCmdsLatency", "StreamBasedCmds",
+	"StreamBasedCmdsLatency", "StringBasedCmds", "StringBasedCmdsLatency", "SuccessfulReadRequestLatency",
+	"SuccessfulWriteRequestLatency", "SwapUsage", "TrafficManagementActive",
+}
+
+// CloudWatchDefaultMetricNames is the selection used when
+// cloudwatch.metrics changes nothing (15 metrics per node), sorted; a test
+// in the metrics package keeps it equal to the catalogue's defaults.
+var CloudWatchDefaultMetricNames = []string{
+	"BytesUsedForCache", "CPUUtilization", "CacheHitRate", "CurrConnections", "CurrItems",
+	"DatabaseMemoryUsagePercentage", "EngineCPUUtilization", "Evictions", "FreeableMemory",
+	"NetworkBandwidthOutAllowanceExceeded", "NetworkBytesIn", "NetworkBytesOut", "NewConnections",
+	"ReplicationLag", "SwapUsage",
+}
+
+// SelectedCloudWatchMetrics applies cloudwatch.metrics.add and remove to the
+// default selection and returns the names, sorted. Unknown names are
+// ignored here; validation reports them.
+func (c *CloudWatchConfig) SelectedCloudWatchMetrics() []string {
+	chosen := map[string]bool{}
+	for _, n := range CloudWatchDefaultMetricNames {
+		chosen[n] = true
+	}
+	for _, n := range c.Metrics.Add {
+		chosen[n] = true
+	}
+	for _, n := range c.Metrics.Remove {
+		delete(chosen, n)
+	}
+	out := make([]string, 0, len(chosen))
+	for _, n := range CloudWatchMetricNames {
+		if chosen[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
 
 // cacheClusterIDPattern follows ElastiCache's rules: 1 to 50 letters, digits
 // or hyphens, starting with a letter, no trailing or double hyphen.
@@ -54,43 +111,70 @@ func (c *CloudWatchConfig) EffectiveMaxAge() time.Duration {
 	return 5 * c.Period
 }
 
+// Bounds of the CloudWatch settings.
+const (
+	maxCloudWatchPeriod      = time.Hour
+	maxCloudWatchDelay       = time.Hour
+	maxCloudWatchMaxAge      = 24 * time.Hour
+	maxCloudWatchConcurrency = 32 // GetMetricData allows 50 calls a second per account
+)
+
 func (c *CloudWatchConfig) validate() []error {
 	var errs []error
-	if c.Period < time.Minute || c.Period%time.Minute != 0 {
-		errs = append(errs, fieldError("cloudwatch.period", fmt.Sprintf("%s is not a whole number of minutes", c.Period), "use 60s or a multiple of it (ElastiCache publishes 60 s datapoints)"))
+	if c.Period < time.Minute || c.Period%time.Minute != 0 || c.Period > maxCloudWatchPeriod {
+		errs = append(errs, fieldError("cloudwatch.period", fmt.Sprintf("%s is not a whole number of minutes from 1m to 1h", c.Period), "use 60s or a multiple of it (ElastiCache publishes 60 s datapoints)"))
 	}
-	if c.Delay < 0 {
-		errs = append(errs, fieldError("cloudwatch.delay", "is negative", "use 0 or more (default 120s)"))
+	if c.Delay < 0 || c.Delay > maxCloudWatchDelay {
+		errs = append(errs, fieldError("cloudwatch.delay", fmt.Sprintf("%s is outside 0s..1h", c.Delay), "use 0 or more (default 120s)"))
 	}
-	if c.MaxAge < 0 || (c.MaxAge > 0 && c.MaxAge < c.Period) {
-		errs = append(errs, fieldError("cloudwatch.max_age", fmt.Sprintf("%s is shorter than one period", c.MaxAge), "use at least cloudwatch.period, or 0 for 5 periods"))
+	if c.MaxAge < 0 || (c.MaxAge > 0 && c.MaxAge < c.Period) || c.MaxAge > maxCloudWatchMaxAge {
+		errs = append(errs, fieldError("cloudwatch.max_age", fmt.Sprintf("%s is shorter than one period or longer than 24h", c.MaxAge), "use at least cloudwatch.period, or 0 for 5 periods"))
 	}
 	for i, id := range c.CacheClusterIDs {
-		if len(id) > 50 || !cacheClusterIDPattern.MatchString(id) {
-			errs = append(errs, fieldError(fmt.Sprintf("cloudwatch.cache_cluster_ids[%d]", i), fmt.Sprintf("%q is not a cache cluster id", id),
+		if !isCacheClusterID(id) {
+			errs = append(errs, fieldError(fmt.Sprintf("cloudwatch.cache_cluster_ids[%d]", i), fmt.Sprintf("%s is not a cache cluster id", quote(id)),
 				"use the member cluster id as shown by describe-cache-clusters, e.g. kafka-platform-prod-001"))
 		}
 	}
-	if len(CloudWatchMetricNames) > 0 {
-		known := make(map[string]bool, len(CloudWatchMetricNames))
-		for _, n := range CloudWatchMetricNames {
-			known[n] = true
-		}
-		for _, list := range []struct {
-			field string
-			names []string
-		}{{"cloudwatch.metrics.add", c.Metrics.Add}, {"cloudwatch.metrics.remove", c.Metrics.Remove}} {
-			field := list.field
-			for i, n := range list.names {
-				if !known[n] {
-					errs = append(errs, fieldError(fmt.Sprintf("%s[%d]", field, i), fmt.Sprintf("%q is not an AWS/ElastiCache metric", n),
-						"use one of "+strings.Join(CloudWatchMetricNames, ", ")))
-				}
+	known := make(map[string]bool, len(CloudWatchMetricNames))
+	for _, n := range CloudWatchMetricNames {
+		known[n] = true
+	}
+	for _, list := range []struct {
+		field string
+		names []string
+	}{{"cloudwatch.metrics.add", c.Metrics.Add}, {"cloudwatch.metrics.remove", c.Metrics.Remove}} {
+		for i, n := range list.names {
+			if !known[n] {
+				errs = append(errs, fieldError(fmt.Sprintf("%s[%d]", list.field, i), fmt.Sprintf("%s is not an AWS/ElastiCache metric", quote(n)),
+					"use one of "+strings.Join(CloudWatchMetricNames, ", ")))
 			}
 		}
 	}
-	if c.Concurrency < 1 {
-		errs = append(errs, fieldError("cloudwatch.concurrency", fmt.Sprintf("%d is below 1", c.Concurrency), "use 1 or more (default 4)"))
+	if c.Enabled && len(c.SelectedCloudWatchMetrics()) == 0 {
+		errs = append(errs, fieldError("cloudwatch.metrics", "removes every metric", "keep at least one metric, or set cloudwatch.enabled to false"))
+	}
+	if c.Concurrency < 1 || c.Concurrency > maxCloudWatchConcurrency {
+		errs = append(errs, fieldError("cloudwatch.concurrency", fmt.Sprintf("%d is outside 1..%d", c.Concurrency, maxCloudWatchConcurrency), "use e.g. 4 (default)"))
 	}
 	return errs
+}
+
+func isCacheClusterID(id string) bool {
+	return len(id) <= 50 && cacheClusterIDPattern.MatchString(id)
+}
+
+// memberIDPattern is ElastiCache's naming of a replication group's member
+// cluster: <group>-001, or <group>-0001-001 in cluster mode. The alarms
+// package derives the alarm prefix the same way; a test keeps them equal.
+var memberIDPattern = regexp.MustCompile(`^(.+?)-(?:[0-9]{3}|[0-9]{4}-[0-9]{3})$`)
+
+// ReplicationGroupOfMember returns the replication group a member cache
+// cluster id belongs to by ElastiCache's naming; ok is false otherwise.
+func ReplicationGroupOfMember(id string) (group string, ok bool) {
+	m := memberIDPattern.FindStringSubmatch(id)
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
 }

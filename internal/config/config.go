@@ -5,14 +5,12 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
-
-	"gopkg.in/yaml.v3"
+	"strconv"
+	"unicode/utf8"
 )
 
 // Config is the whole configuration. Each section lives in its own file with
@@ -62,11 +60,47 @@ func (c *Config) Validate() error {
 	} {
 		errs = append(errs, v.validate()...)
 	}
-	if c.CloudWatch.Enabled && len(c.CloudWatch.CacheClusterIDs) == 0 && c.ElastiCache.ReplicationGroupID == "" {
+	groupKnown := c.ElastiCache.ReplicationGroupID != "" || c.Provision.Enabled
+	if c.CloudWatch.Enabled && len(c.CloudWatch.CacheClusterIDs) == 0 && !groupKnown {
 		errs = append(errs, fieldError("cloudwatch.enabled", "is true but no nodes are named",
 			"set cloudwatch.cache_cluster_ids (--cloudwatch.cache-cluster-id) or elasticache.replication_group_id"))
 	}
+	if c.Alarms.CloudWatch.Manage && !groupKnown {
+		errs = append(errs, c.validateAlarmMembers()...)
+	}
 	return errors.Join(errs...)
+}
+
+// validateAlarmMembers checks what managed CloudWatch alarms need when no
+// group is adopted: member cluster ids of one replication group, which
+// name the alarms (<member>-<alarm>) and delimit what the reconciler may
+// delete.
+func (c *Config) validateAlarmMembers() []error {
+	ids := c.CloudWatch.CacheClusterIDs
+	if len(ids) == 0 {
+		return []error{fieldError("alarms.cloudwatch.manage", "is true but no member clusters are named",
+			"set elasticache.replication_group_id (--elasticache.replication-group-id) or cloudwatch.cache_cluster_ids (--cloudwatch.cache-cluster-id)")}
+	}
+	var errs []error
+	first := ""
+	for i, id := range ids {
+		field := fmt.Sprintf("cloudwatch.cache_cluster_ids[%d]", i)
+		if !isCacheClusterID(id) {
+			continue // reported by the cloudwatch section
+		}
+		group, ok := ReplicationGroupOfMember(id)
+		switch {
+		case !ok:
+			errs = append(errs, fieldError(field, fmt.Sprintf("%s is not a replication group member id (<group>-001 or <group>-0001-001)", quote(id)),
+				"alarms.cloudwatch.manage needs the group's members; name them, or adopt the group with elasticache.replication_group_id"))
+		case first == "":
+			first = group
+		case group != first:
+			errs = append(errs, fieldError(field, fmt.Sprintf("belongs to group %s, not %s like the first id", quote(group), quote(first)),
+				"run one exporter per replication group"))
+		}
+	}
+	return errs
 }
 
 // ValidateServe is Validate plus what the daemon needs to have something
@@ -80,51 +114,50 @@ func (c *Config) ValidateServe() error {
 	return err
 }
 
-// Parse decodes YAML strictly (unknown keys are errors naming the key),
-// applies defaults for everything left out, and validates.
+// Parse decodes one YAML document strictly onto the defaults: unknown keys,
+// values of the wrong type, custom tags and further documents are errors
+// naming the field and its line, never any part of a value. It does not
+// validate: flags may still change fields. Call Validate (or CheckRuntime)
+// after applying flags.
 func Parse(data []byte) (*Config, error) {
-	c := &Config{}
-	c.setDefaults()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, explainYAMLError(err)
+	c := Default()
+	if err := decodeStrict(data, c); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
 
-// LoadFile reads and parses path. It does not validate: flags may still
-// fill required fields. Call Validate after applying flags.
+// LoadFile reads and parses path (at most 1 MiB). Like Parse, it does not
+// validate.
 func LoadFile(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("config file: %w", err)
+		return nil, fmt.Errorf("config file %s: %w; check --config.file", path, unwrapPathError(err))
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("config file %s: %w", path, unwrapPathError(err))
 	}
 	c, err := Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("config file %s: %w", path, err)
+		return nil, inFile("config file "+path, err)
 	}
 	return c, nil
 }
 
-// explainYAMLError rewrites yaml.v3's "field x not found in type config.y"
-// into a message naming the key and the fix.
-func explainYAMLError(err error) error {
-	var te *yaml.TypeError
-	if !errors.As(err, &te) {
-		return err
+// quote prints a non-secret value in an error: quoted, escaped, and cut to
+// 64 bytes so that a hostile value cannot flood a log line.
+func quote(s string) string {
+	const limit = 64
+	if len(s) <= limit {
+		return strconv.Quote(s)
 	}
-	msgs := make([]string, 0, len(te.Errors))
-	for _, m := range te.Errors {
-		if i := strings.Index(m, "field "); i >= 0 && strings.Contains(m, " not found in type ") {
-			key := strings.TrimSpace(m[i+len("field ") : strings.Index(m, " not found in type ")])
-			line := strings.TrimSuffix(m[:i], ": ")
-			msgs = append(msgs, fmt.Sprintf("%s: unknown key %q: remove it or check its spelling against the documented configuration", line, key))
-			continue
-		}
-		msgs = append(msgs, m)
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
 	}
-	return errors.New(strings.Join(msgs, "; "))
+	return strconv.Quote(s[:cut]) + fmt.Sprintf("... (%d bytes)", len(s))
 }
 
 // fieldError formats a validation problem: the field, what is wrong, the fix.

@@ -35,33 +35,74 @@ func TestValidFullConfig(t *testing.T) {
 	}
 }
 
+// invalidConfigs maps every testdata/invalid-*.yml to the exact error it
+// must produce (after parsing and ValidateServe), one problem per line.
+var invalidConfigs = map[string]string{
+	"invalid-unknown-key.yml":    `config file testdata/invalid-unknown-key.yml:3: redis: unknown key "pasword"; remove it or correct its spelling; redis takes addrs, client_name, dial_timeout, password, tls, username`,
+	"invalid-alarm-name.yml":     `config file testdata/invalid-alarm-name.yml:2: alarms: unknown key "ElastiCacheHighMemory"; remove it or correct its spelling; alarms takes ElastiCacheEvictions, ElastiCacheHighConnections, ElastiCacheHighEngineCPU, ElastiCacheHighMemoryUsage, ElastiCacheReplicationLag, cloudwatch, rate_window, runbook_base_url`,
+	"invalid-multi-document.yml": `config file testdata/invalid-multi-document.yml:3: a second YAML document starts here; the exporter reads exactly one document per file: merge the documents into one or remove the '---' separator`,
+	"invalid-values.yml": `redis.addrs[0]: cannot parse the address as a URI (a bad port, or a password with unescaped special characters); write it as redis://user:password@host:6379 with the password URL-escaped (the address is not shown: it may hold a password)
+redis.password: has both file and env; keep one of them
+scrape.concurrency: 0 is outside 1..1024; use e.g. 16 (default)
+cloudwatch.period: 1m30s is not a whole number of minutes from 1m to 1h; use 60s or a multiple of it (ElastiCache publishes 60 s datapoints)`,
+	"invalid-alarms.yml": `alarms.ElastiCacheEvictions.window: -1m0s is outside 10s..24h; use e.g. 5m, or 0s (or no window) for the CloudWatch period
+alarms.ElastiCacheHighConnections.threshold: -1 is out of range; use a value from 0 to 1e15, in the CloudWatch metric's unit
+alarms.ElastiCacheHighEngineCPU.threshold: is not a finite number; use a percentage from 0 to 100
+alarms.ElastiCacheHighEngineCPU.severity: "page" is not a severity; use critical, warning or info
+alarms.ElastiCacheHighMemoryUsage.threshold: 150 is out of range; use a percentage from 0 to 100
+alarms.ElastiCacheReplicationLag.for: 25h0m0s is outside 0s..24h; use 0s (keep the default) up to 24h, CloudWatch's longest evaluation
+alarms.ElastiCacheReplicationLag.window: is set but this alarm does not count over a window; remove it; only ElastiCacheEvictions takes a window
+alarms.cloudwatch.alarm_actions[0]: "sns-alerts" is not an ARN; use an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:alerts
+alarms.runbook_base_url: is empty; use the runbook document's URL, e.g. https://github.com/elasticache-exporter/elasticache-exporter/blob/main/docs/runbook.md; each alarm appends its own #section
+alarms.rate_window: 5s is outside 10s..24h; use at least twice Prometheus' scrape interval (default 1m)`,
+	"invalid-types.yml": `config file testdata/invalid-types.yml:2: redis.addrs: is a single value, not a list; write it as [a, b] or one '- item' per line
+config file testdata/invalid-types.yml:3: redis.client_name: is a mapping, not a single value; write one value after the colon
+config file testdata/invalid-types.yml:5: discovery.interval: is not a duration (the value is not shown); write it with a unit, e.g. 30s, 5m or 1h
+config file testdata/invalid-types.yml:6: scrape: is a single value, not a mapping; write its keys below it, indented, or as {key: value, ...}
+config file testdata/invalid-types.yml:8: slowlog.max_arg_len: is not a whole number (the value is not shown); write a whole number such as 4
+config file testdata/invalid-types.yml:9: slowlog.enabled: is not true or false (the value is not shown); write true or false
+config file testdata/invalid-types.yml:11: cloudwatch.period: is a list, not a single value; write it with a unit, e.g. 30s, 5m or 1h`,
+	"invalid-tags.yml": `config file testdata/invalid-tags.yml:3: redis.username: carries a YAML tag that is not supported (not shown); remove the tag (the word starting with !)
+config file testdata/invalid-tags.yml:4: redis.client_name: carries a YAML tag that is not supported (not shown); remove the tag (the word starting with !)`,
+	"invalid-addresses.yml": `redis.addrs[0]: its port is not a number from 1 to 65535; write it as host:6379 or redis://host:6379 (the address is not shown: it may hold a password)
+redis.addrs[1]: holds credentials without a scheme; write it as redis://user:password@host:6379 (or rediss:// for TLS) (the address is not shown: it may hold a password)
+redis.addrs[2]: has a path, ?query or #fragment after the host; write it as redis://user:password@host:6379, URL-escaping / ? # @ and % in the password (%2F %3F %23 %40 %25) (the address is not shown: it may hold a password)
+redis.addrs[3]: has no host; write it as redis://host:6379 (the address is not shown: it may hold a password)
+redis.tls.server_name "bad name": is not a DNS name or an IP address; use the host name on the nodes' certificates, or leave it empty
+probe.allow[0] "10.0.0.5": is not host:port; write it as host:6379
+probe.allow[1] "10.0.0.6:0": its port is not a number from 1 to 65535; write it as host:6379`,
+	"invalid-cloudwatch.yml": `cloudwatch.metrics.add[0]: "CPUUtilisation" is not an AWS/ElastiCache metric; use one of ` + strings.Join(CloudWatchMetricNames, ", ") + `
+cloudwatch.metrics: removes every metric; keep at least one metric, or set cloudwatch.enabled to false
+cloudwatch.concurrency: 100 is outside 1..32; use e.g. 4 (default)
+cloudwatch.cache_cluster_ids[1]: belongs to group "kafka-b", not "kafka-a" like the first id; run one exporter per replication group
+cloudwatch.cache_cluster_ids[2]: "standalone" is not a replication group member id (<group>-001 or <group>-0001-001); alarms.cloudwatch.manage needs the group's members; name them, or adopt the group with elasticache.replication_group_id`,
+	"invalid-secret-env.yml": `redis.password.env: is not an environment variable name (not shown); give the variable's name (letters, digits and _), not the secret itself`,
+}
+
 func TestInvalidConfigs(t *testing.T) {
-	tests := []struct {
-		file string
-		want []string
-	}{
-		{"invalid-unknown-key.yml", []string{`unknown key "pasword"`, "line 3"}},
-		{"invalid-values.yml", []string{
-			"redis.addrs[0]: cannot parse the address as a URI",
-			"redis.password: has both file and env; keep one of them",
-			"scrape.concurrency: 0 is below 1",
-			"cloudwatch.period: 1m30s is not a whole number of minutes",
-			"alarms.ElastiCacheHighMemory: is not one of the five alarms",
-		}},
+	files, err := filepath.Glob("testdata/invalid-*.yml")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			_, err := loadValidated(t, tt.file)
+	if len(files) != len(invalidConfigs) {
+		t.Errorf("%d testdata/invalid-*.yml files but %d expected errors: give each file its error", len(files), len(invalidConfigs))
+	}
+	for _, path := range files {
+		name := filepath.Base(path)
+		t.Run(name, func(t *testing.T) {
+			want, ok := invalidConfigs[name]
+			if !ok {
+				t.Fatalf("no expected error for %s", name)
+			}
+			_, err := loadValidated(t, name)
 			if err == nil {
 				t.Fatal("accepted")
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q\ndoes not contain %q", err, w)
-				}
+			if err.Error() != want {
+				t.Errorf("error:\n%v\nwant:\n%s", err, want)
 			}
-			if strings.Contains(err.Error(), "hunter2") {
-				t.Errorf("error leaks the password: %v", err)
+			if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "s3cr3t") {
+				t.Errorf("error leaks a secret: %v", err)
 			}
 		})
 	}
@@ -87,8 +128,19 @@ func TestParseTarget(t *testing.T) {
 		{in: "redis://:pw@[::1]:7000", addr: "[::1]:7000", pw: "pw"},
 		{in: "http://host:6379", wantErr: `scheme "http"`},
 		{in: "redis://:topsecret@:6379", wantErr: "has no host", forbidden: "topsecret"},
-		{in: "redis://:topsecret@h:99999", wantErr: "invalid port", forbidden: "topsecret"},
-		{in: "host-without-port", wantErr: "is not host:port"},
+		{in: "redis://:topsecret@h:99999", wantErr: "port is not a number from 1 to 65535", forbidden: "topsecret"},
+		{in: "host-without-port", wantErr: "is not host:port", forbidden: "host-without-port"},
+		{in: "10.0.0.1:99999", wantErr: "port is not a number from 1 to 65535"},
+		{in: "10.0.0.1:0", wantErr: "port is not a number from 1 to 65535"},
+		{in: ":6379", wantErr: "has no host"},
+		{in: "default:topsecret@10.0.0.1:6379", wantErr: "holds credentials without a scheme", forbidden: "topsecret"},
+		{in: "redis://topsec/ret@host:6379", wantErr: "has a path", forbidden: "topsec"},
+		{in: "redis://:top#secret@host:6379", wantErr: "cannot parse", forbidden: "secret"},
+		{in: "redis://:topsecret@host:6379?x=1", wantErr: "?query", forbidden: "topsecret"},
+		{in: "topsecret://host:6379", wantErr: `scheme "topsecret"`},
+		{in: "Top$Secret://host:6379", wantErr: "cannot parse", forbidden: "Secret"},
+		{in: "redis://host:6379/0", addr: "host:6379"},
+		{in: "redis://[fe80::1%25eth0]:6379", addr: "[fe80::1%eth0]:6379"},
 	}
 	for _, tt := range tests {
 		got, err := ParseTarget(tt.in)

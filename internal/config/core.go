@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"net"
 	"time"
 )
 
@@ -14,8 +13,8 @@ type DiscoveryConfig struct {
 func (c *DiscoveryConfig) setDefaults() { c.Interval = 30 * time.Second }
 
 func (c *DiscoveryConfig) validate() []error {
-	if c.Interval < time.Second {
-		return []error{fieldError("discovery.interval", fmt.Sprintf("%s is too short", c.Interval), "use 1s or more (default 30s)")}
+	if c.Interval < time.Second || c.Interval > time.Hour {
+		return []error{fieldError("discovery.interval", fmt.Sprintf("%s is outside 1s..1h", c.Interval), "use e.g. 30s (default)")}
 	}
 	return nil
 }
@@ -39,14 +38,14 @@ func (c *ScrapeConfig) setDefaults() {
 
 func (c *ScrapeConfig) validate() []error {
 	var errs []error
-	if c.Timeout <= 0 {
-		errs = append(errs, fieldError("scrape.timeout", "must be positive", "use e.g. 10s"))
+	if c.Timeout <= 0 || c.Timeout > 5*time.Minute {
+		errs = append(errs, fieldError("scrape.timeout", fmt.Sprintf("%s is outside 1ms..5m", c.Timeout), "use e.g. 10s (default)"))
 	}
 	if c.TimeoutOffset < 0 || (c.Timeout > 0 && c.TimeoutOffset >= c.Timeout) {
 		errs = append(errs, fieldError("scrape.timeout_offset", fmt.Sprintf("%s must be at least 0 and below scrape.timeout", c.TimeoutOffset), "use e.g. 500ms"))
 	}
-	if c.Concurrency < 1 {
-		errs = append(errs, fieldError("scrape.concurrency", fmt.Sprintf("%d is below 1", c.Concurrency), "use 1 or more (default 16)"))
+	if c.Concurrency < 1 || c.Concurrency > 1024 {
+		errs = append(errs, fieldError("scrape.concurrency", fmt.Sprintf("%d is outside 1..1024", c.Concurrency), "use e.g. 16 (default)"))
 	}
 	return errs
 }
@@ -62,8 +61,8 @@ func (c *ProbeConfig) setDefaults() {}
 func (c *ProbeConfig) validate() []error {
 	var errs []error
 	for i, a := range c.Allow {
-		if _, _, err := net.SplitHostPort(a); err != nil {
-			errs = append(errs, fieldError(fmt.Sprintf("probe.allow[%d]", i), fmt.Sprintf("%q is not host:port", a), "write it as host:6379"))
+		if err := checkHostPort(a, 1); err != nil {
+			errs = append(errs, fieldError(fmt.Sprintf("probe.allow[%d] %s", i, quote(a)), err.Error(), "write it as host:6379"))
 		}
 	}
 	return errs

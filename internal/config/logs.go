@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"regexp"
 	"time"
 )
 
@@ -26,14 +27,20 @@ func (c *SlowlogConfig) setDefaults() {
 
 func (c *SlowlogConfig) validate() []error {
 	var errs []error
-	if c.MaxArgLen < 1 {
-		errs = append(errs, fieldError("slowlog.max_arg_len", fmt.Sprintf("%d is below 1", c.MaxArgLen), "use 1 or more (default 64)"))
+	if c.MaxArgLen < 1 || c.MaxArgLen > 4096 {
+		errs = append(errs, fieldError("slowlog.max_arg_len", fmt.Sprintf("%d is outside 1..4096", c.MaxArgLen), "use e.g. 64 (default)"))
 	}
-	if c.HistorySize < 1 {
-		errs = append(errs, fieldError("slowlog.history_size", fmt.Sprintf("%d is below 1", c.HistorySize), "use 1 or more (default 1000)"))
+	if c.HistorySize < 1 || c.HistorySize > maxHistorySize {
+		errs = append(errs, fieldError("slowlog.history_size", fmt.Sprintf("%d is outside 1..%d", c.HistorySize, maxHistorySize), "use e.g. 1000 (default)"))
 	}
 	return errs
 }
+
+// maxHistorySize bounds the ring buffers of /api/v1/slowlog and /api/v1/events.
+const maxHistorySize = 100_000
+
+// logGroupPattern is CloudWatch Logs' rule for log group names.
+var logGroupPattern = regexp.MustCompile(`^[A-Za-z0-9_./#-]{1,512}$`)
 
 // LogsConfig controls tailing ElastiCache's slow-log and engine-log from
 // CloudWatch Logs.
@@ -64,11 +71,16 @@ func (c *LogsConfig) setDefaults() {
 
 func (c *LogsConfig) validate() []error {
 	var errs []error
-	if c.PollInterval < time.Second {
-		errs = append(errs, fieldError("logs.poll_interval", fmt.Sprintf("%s is too short", c.PollInterval), "use 1s or more (default 30s)"))
+	if c.PollInterval < time.Second || c.PollInterval > time.Hour {
+		errs = append(errs, fieldError("logs.poll_interval", fmt.Sprintf("%s is outside 1s..1h", c.PollInterval), "use e.g. 30s (default)"))
 	}
-	if c.HistorySize < 1 {
-		errs = append(errs, fieldError("logs.history_size", fmt.Sprintf("%d is below 1", c.HistorySize), "use 1 or more (default 1000)"))
+	if c.HistorySize < 1 || c.HistorySize > maxHistorySize {
+		errs = append(errs, fieldError("logs.history_size", fmt.Sprintf("%d is outside 1..%d", c.HistorySize, maxHistorySize), "use e.g. 1000 (default)"))
+	}
+	for _, g := range []struct{ field, name string }{{"logs.slow_log_group", c.SlowLogGroup}, {"logs.engine_log_group", c.EngineLogGroup}} {
+		if g.name != "" && !logGroupPattern.MatchString(g.name) {
+			errs = append(errs, fieldError(g.field, quote(g.name)+" is not a CloudWatch Logs group name", "use 1 to 512 of letters, digits and . - _ / #, e.g. /aws/elasticache/kafka-platform-prod/slow-log"))
+		}
 	}
 	if c.Lookback < 0 || c.Lookback > time.Hour {
 		errs = append(errs, fieldError("logs.lookback", fmt.Sprintf("%s is outside 0s..1h", c.Lookback), "use e.g. 2m (default), or 0s to resume exactly at the checkpoint"))
