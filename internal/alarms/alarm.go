@@ -2,7 +2,6 @@ package alarms
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -44,29 +43,18 @@ func (a Alarm) EvaluationPeriods() int32 {
 }
 
 // Definitions applies cfg's overrides to the five built-in definitions.
-// It checks what config cannot without knowing the alarms (percent
-// thresholds above 100) and everything else again, so a caller that built
-// cfg by hand gets the same errors as the YAML path.
+// cfg must come from a validated config.Config (config.Default, Parse and
+// Validate): defaults and value ranges belong to config, and this package
+// does not repeat them. Its only error is a template that does not render,
+// found here, at start, rather than when a member cluster first appears.
 func Definitions(cfg config.AlarmsConfig) ([]Alarm, error) {
-	base := cfg.RunbookBaseURL
-	if base == "" {
-		base = config.DefaultRunbookBaseURL
-	}
-	rateWindow := cfg.RateWindow
-	if rateWindow == 0 {
-		rateWindow = config.DefaultAlarmRateWindow
-	}
-	var errs []error
-	known := map[string]bool{}
 	out := make([]Alarm, 0, len(builtin))
 	for _, d := range Builtin() {
-		known[d.Name] = true
 		a := Alarm{
 			Definition: d, Threshold: d.Threshold, For: d.For, Severity: d.Severity,
-			RunbookURL: base + "#" + d.RunbookAnchor, RateWindow: rateWindow,
+			RunbookURL: cfg.RunbookBaseURL + "#" + d.RunbookAnchor, RateWindow: cfg.RateWindow,
 		}
 		o := cfg.Overrides[d.Name]
-		field := "alarms." + d.Name
 		if o.Threshold != nil {
 			a.Threshold = *o.Threshold
 		}
@@ -76,37 +64,9 @@ func Definitions(cfg config.AlarmsConfig) ([]Alarm, error) {
 		if o.Severity != "" {
 			a.Severity = o.Severity
 		}
-		if o.Window < 0 || o.Window > 24*time.Hour {
-			errs = append(errs, fmt.Errorf("%s.window: %s is outside 0s..24h; use e.g. 5m, or 0 for the CloudWatch period", field, o.Window))
-		}
 		a.Window = o.Window
-		if a.Threshold < 0 || math.IsNaN(a.Threshold) || math.IsInf(a.Threshold, 0) || (d.MaxThreshold > 0 && a.Threshold > d.MaxThreshold) {
-			limit := "0 or more"
-			if d.MaxThreshold > 0 {
-				limit = fmt.Sprintf("from 0 to %s (%s is a percentage)", formatNumber(d.MaxThreshold), d.CloudWatch.MetricName)
-			}
-			errs = append(errs, fmt.Errorf("%s.threshold: %s is out of range; use a value %s", field, formatNumber(a.Threshold), limit))
-		}
-		if a.For < 0 || time.Duration(a.EvaluationPeriods())*d.CloudWatch.Period > 24*time.Hour {
-			errs = append(errs, fmt.Errorf("%s.for: %s is outside 0s..24h; CloudWatch evaluates at most one day, use a shorter duration", field, a.For))
-		}
-		switch a.Severity {
-		case "critical", "warning", "info":
-		default:
-			errs = append(errs, fmt.Errorf("%s.severity: %q is not a severity; use critical, warning or info", field, a.Severity))
-		}
 		out = append(out, a)
 	}
-	for name := range cfg.Overrides {
-		if !known[name] {
-			errs = append(errs, fmt.Errorf("alarms.%s: is not one of the five alarms; use one of %s", name, strings.Join(config.AlarmNames, ", ")))
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	// Render every template once so a broken one fails here, at start,
-	// rather than when a member cluster first appears.
 	for _, a := range out {
 		if _, err := a.Rules(); err != nil {
 			return nil, err

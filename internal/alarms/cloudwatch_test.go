@@ -177,7 +177,7 @@ func TestApplyLifecycle(t *testing.T) {
 	}
 
 	// 1. Apply creates five alarms per node with the configured values.
-	res, err := reconciler(t, api, config.AlarmsConfig{}).Apply(ctx, group, nodes)
+	res, err := reconciler(t, api, validAlarms(t, nil)).Apply(ctx, group, nodes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func TestApplyLifecycle(t *testing.T) {
 	// 2. A second apply changes nothing and writes nothing (a member
 	// listed twice counts once).
 	before := api.writes()
-	res, err = reconciler(t, api, config.AlarmsConfig{}).Apply(ctx, group, append(nodes, nodes[0]))
+	res, err = reconciler(t, api, validAlarms(t, nil)).Apply(ctx, group, append(nodes, nodes[0]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestApplyLifecycle(t *testing.T) {
 	}
 
 	// 3. A changed threshold updates exactly that alarm on every node.
-	cfg := config.AlarmsConfig{Overrides: map[string]config.AlarmOverride{"ElastiCacheHighMemoryUsage": {Threshold: float(85)}}}
+	cfg := validAlarms(t, map[string]config.AlarmOverride{"ElastiCacheHighMemoryUsage": {Threshold: float(85)}})
 	plan, err := reconciler(t, api, cfg).Plan(ctx, group, nodes)
 	if err != nil {
 		t.Fatal(err)
@@ -264,7 +264,7 @@ func TestPlanReportsDriftedFields(t *testing.T) {
 	ctx := context.Background()
 	api := newCloudWatch(t)
 	nodes := members("grp-0001-001", "grp-0002-001")
-	r := reconciler(t, api, config.AlarmsConfig{})
+	r := reconciler(t, api, validAlarms(t, nil))
 	if _, err := r.Apply(ctx, "grp", nodes); err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +301,7 @@ func TestPlanReportsDriftedFields(t *testing.T) {
 }
 
 func TestPlanRefuses(t *testing.T) {
-	r := reconciler(t, newCloudWatch(t), config.AlarmsConfig{})
+	r := reconciler(t, newCloudWatch(t), validAlarms(t, nil))
 	for _, tc := range []struct {
 		name    string
 		prefix  string

@@ -17,10 +17,9 @@ type Definition struct {
 	Summary string
 	// Severity is the default severity label (critical, warning, info).
 	Severity string
-	// Threshold is the default, in the CloudWatch metric's unit.
+	// Threshold is the default, in the CloudWatch metric's unit. The range
+	// a configured one may take is config.AlarmLimits'.
 	Threshold float64
-	// MaxThreshold bounds a configured threshold (100 for percentages); 0: none.
-	MaxThreshold float64
 	// For is the default duration the condition must hold.
 	For time.Duration
 	// RunbookAnchor is the docs/runbook.md section (GitHub heading anchor).
@@ -93,7 +92,6 @@ var builtin = []Definition{
 		Summary:       "Redis engine thread busy",
 		Severity:      "warning",
 		Threshold:     90,
-		MaxThreshold:  100,
 		For:           5 * time.Minute,
 		RunbookAnchor: "elasticachehighenginecpu",
 		CloudWatch: CloudWatchSide{
@@ -118,7 +116,6 @@ var builtin = []Definition{
 		Summary:       "Redis memory near maxmemory",
 		Severity:      "warning",
 		Threshold:     80,
-		MaxThreshold:  100,
 		For:           5 * time.Minute,
 		RunbookAnchor: "elasticachehighmemoryusage",
 		CloudWatch: CloudWatchSide{

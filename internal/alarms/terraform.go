@@ -78,7 +78,7 @@ func (n tfNamed) MarshalJSON() ([]byte, error) {
 // OK. Alarm names equal the ones the Reconciler manages, so the module's
 // alarms and the daemon's are the same alarms.
 func RenderTerraform() ([]byte, error) {
-	alarms, err := Definitions(config.AlarmsConfig{})
+	alarms, err := Definitions(config.Default().Alarms)
 	if err != nil {
 		return nil, err
 	}

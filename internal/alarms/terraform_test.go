@@ -49,7 +49,7 @@ func TestTerraformMatchesDefinitions(t *testing.T) {
 	if err := json.Unmarshal(renderTerraform(t), &doc); err != nil {
 		t.Fatal(err)
 	}
-	alarms, err := Definitions(config.AlarmsConfig{})
+	alarms, err := Definitions(validAlarms(t, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
