@@ -27,6 +27,7 @@ import (
 	"github.com/elasticache-exporter/elasticache-exporter/internal/selfmetrics"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/web"
+	"github.com/elasticache-exporter/elasticache-exporter/provision"
 )
 
 // Loader reads the configuration (file, then flags) and validates it. It
@@ -59,26 +60,39 @@ type App struct {
 	// group is the adopted replication group's description (nil without
 	// adoption or before the first successful read).
 	group atomic.Pointer[topology.GroupInfo]
+	// provisionSpec is the spec of provision.enabled, applied in the
+	// background before the first discovery.
+	provisionSpec *provision.Spec
+	// startup is what the exporter waits for before it is ready.
+	startup atomic.Pointer[string]
+	// reloads carries reload requests to the one goroutine applying them.
+	reloads     chan chan error
+	stopReloads chan struct{}
+	closeOnce   sync.Once
 	// aws is loaded once, on first use, and shared by every AWS client.
 	awsOnce sync.Once
 	aws     aws.Config
 	awsErr  error
 }
 
-// New builds the daemon from a loaded configuration.
+// New builds the daemon from a loaded configuration. It does no network
+// I/O: provisioning, adoption and the first discovery run in the
+// background once Run has the listener up, so /healthz answers from the
+// first second and /readyz says what the exporter waits for.
 func New(ctx context.Context, load Loader, logger *slog.Logger) (*App, error) {
 	cfg, err := load()
 	if err != nil {
 		return nil, err
 	}
+	a := &App{logger: logger, load: load, apis: map[string]http.Handler{}, reloads: make(chan chan error), stopReloads: make(chan struct{})}
 	if cfg.Provision.Enabled {
-		pointAtGroup, err := EnsureProvisioned(ctx, cfg, logger.With("component", "provision"))
+		spec, pointAtGroup, err := provisionTarget(cfg)
 		if err != nil {
 			return nil, err
 		}
-		base := load
-		load = func() (*config.Config, error) {
-			c, err := base()
+		a.provisionSpec = spec
+		a.load = func() (*config.Config, error) {
+			c, err := load()
 			if err == nil {
 				pointAtGroup(c)
 			}
@@ -90,13 +104,14 @@ func New(ctx context.Context, load Loader, logger *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.cfg = cfg
+	a.pool = redisconn.NewPool(creds)
 	redisconn.RouteLibraryLogs(logger)
-	a := &App{logger: logger, load: load, cfg: cfg, pool: redisconn.NewPool(creds), apis: map[string]http.Handler{}}
+	a.setStartup("waiting for the first discovery of the group's nodes")
 
 	if err := a.newDiscovery(ctx, cfg); err != nil {
 		return nil, err
 	}
-
 	opts := collect.Options{
 		Topology:        a.discovery.Current,
 		Acquire:         func() collect.ClientLease { return a.pool.Acquire() },
@@ -108,14 +123,15 @@ func New(ctx context.Context, load Loader, logger *slog.Logger) (*App, error) {
 	if err := a.addSubsystems(ctx, cfg, &opts); err != nil {
 		return nil, err
 	}
-	a.exporter = collect.New(opts)
-
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(
 		collectors.NewGoCollector(),
 		selfmetrics.NewProcessCollector(),
 		versioncollector.NewCollector("elasticache_exporter"),
 	)
+	opts.Self = a.registry
+	a.exporter = collect.New(opts)
+	go a.reloadLoop()
 	return a, nil
 }
 
@@ -163,9 +179,32 @@ func (a *App) config() *config.Config {
 	return a.cfg
 }
 
-// Reload re-reads the configuration and the secrets it names. On any error
-// the running configuration stays untouched.
+// Reload re-reads the configuration and the secrets it names. SIGHUP and
+// POST /-/reload both end up here and are applied by one goroutine, one
+// at a time. On any error the running configuration stays untouched.
 func (a *App) Reload() error {
+	done := make(chan error, 1)
+	select {
+	case a.reloads <- done:
+		return <-done
+	case <-a.stopReloads:
+		return errors.New("the exporter is stopping")
+	}
+}
+
+// reloadLoop applies reloads one at a time until Close.
+func (a *App) reloadLoop() {
+	for {
+		select {
+		case done := <-a.reloads:
+			done <- a.reload()
+		case <-a.stopReloads:
+			return
+		}
+	}
+}
+
+func (a *App) reload() error {
 	cfg, err := a.load()
 	if err != nil {
 		a.logger.Error("reload failed; keeping the previous configuration", "err", err)
@@ -176,55 +215,45 @@ func (a *App) Reload() error {
 		a.logger.Error("reload failed; keeping the previous configuration", "err", err)
 		return err
 	}
-	old := a.config()
-	if restart := needsRestart(old, cfg); len(restart) > 0 {
+	if restart := config.RestartOnly(a.config(), cfg); len(restart) > 0 {
 		a.logger.Warn("these settings changed but take effect only after a restart", "fields", restart)
 	}
 	a.mu.Lock()
 	a.cfg = cfg
 	a.mu.Unlock()
+	// Rounds in flight keep the old connections until they end.
 	a.pool.SetCredentials(creds)
 	a.discovery.Trigger()
 	a.logger.Info("configuration reloaded")
 	return nil
 }
 
-// needsRestart lists changed settings that are fixed at start.
-func needsRestart(old, new *config.Config) []string {
-	var out []string
-	if fmt.Sprint(old.Redis.Addrs) != fmt.Sprint(new.Redis.Addrs) {
-		out = append(out, "redis.addrs")
+// setStartup records what the exporter waits for before it is ready; ""
+// once the start-up work is done.
+func (a *App) setStartup(reason string) { a.startup.Store(&reason) }
+
+// Ready reports whether every node of the group is known, and if not, why.
+func (a *App) Ready() (bool, string) {
+	if r := a.startup.Load(); r != nil && *r != "" && !a.discovery.Ready() {
+		return false, *r
 	}
-	if fmt.Sprintf("%+v", old.AWS) != fmt.Sprintf("%+v", new.AWS) {
-		out = append(out, "aws")
+	if !a.discovery.Ready() {
+		return false, "waiting for the first discovery of the group's nodes"
 	}
-	if old.ElastiCache != new.ElastiCache {
-		out = append(out, "elasticache")
-	}
-	if fmt.Sprintf("%+v", old.CloudWatch) != fmt.Sprintf("%+v", new.CloudWatch) {
-		out = append(out, "cloudwatch")
-	}
-	if old.Logs != new.Logs {
-		out = append(out, "logs")
-	}
-	if old.Slowlog != new.Slowlog {
-		out = append(out, "slowlog")
-	}
-	return out
+	return true, ""
 }
 
 // Handler returns the HTTP handler (also used by tests without a listener).
 func (a *App) Handler(telemetryPath string) (http.Handler, error) {
 	return web.NewRouter(web.Deps{
 		TelemetryPath: telemetryPath,
-		Gatherer:      a.registry,
 		Scrape:        a.exporter.Gather,
 		Probe:         a.probe,
 		Timeout: func() (time.Duration, time.Duration) {
 			c := a.config()
 			return c.Scrape.Timeout, c.Scrape.TimeoutOffset
 		},
-		Ready:    a.discovery.Ready,
+		Ready:    a.Ready,
 		Reload:   a.Reload,
 		Topology: a.topoJSON,
 		Rules:    a.rules,
@@ -263,32 +292,62 @@ func (c constCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// Start runs discovery and the background sources until ctx ends; the
-// returned function waits for them to stop.
+// Start runs the start-up work (provisioning, when enabled) and then
+// discovery and the background sources until ctx ends, all in the
+// background; the returned function waits for them to stop.
 func (a *App) Start(ctx context.Context) (wait func()) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		a.discovery.Run(ctx, func() time.Duration { return a.config().Discovery.Interval })
+		if a.provisionSpec != nil && !a.provision(ctx) {
+			return
+		}
+		a.setStartup("waiting for the first discovery of the group's nodes")
+		for _, run := range append([]func(context.Context){a.runDiscovery}, a.runners...) {
+			wg.Add(1)
+			go func() { defer wg.Done(); run(ctx) }()
+		}
 	}()
-	for _, run := range a.runners {
-		wg.Add(1)
-		go func() { defer wg.Done(); run(ctx) }()
-	}
 	return wg.Wait
 }
 
-// Close releases the connections.
-func (a *App) Close() { a.pool.Close() }
+func (a *App) runDiscovery(ctx context.Context) {
+	a.discovery.Run(ctx, func() time.Duration { return a.config().Discovery.Interval })
+}
 
-// Run starts discovery and the background sources, serves HTTP, and stops
-// everything when ctx ends.
+// provision applies the spec until it succeeds or ctx ends, with /readyz
+// saying what it is doing; false when ctx ended first.
+func (a *App) provision(ctx context.Context) bool {
+	id := a.provisionSpec.ReplicationGroupID()
+	logger := a.logger.With("component", "provision")
+	for wait := 10 * time.Second; ; wait = min(2*wait, 5*time.Minute) {
+		a.setStartup("provisioning replication group " + id + ": creating or checking it")
+		err := applyProvision(ctx, a.config(), a.provisionSpec, logger)
+		if err == nil {
+			return true
+		}
+		logger.Error("provisioning failed; retrying", "replication_group_id", id, "in", wait, "err", err)
+		a.setStartup(fmt.Sprintf("provisioning replication group %s failed (%v); retrying in %s", id, err, wait))
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(wait):
+		}
+	}
+}
+
+// Close releases the connections and stops the reload goroutine.
+func (a *App) Close() {
+	a.closeOnce.Do(func() { close(a.stopReloads) })
+	a.pool.Close()
+}
+
+// Run serves HTTP first, then starts provisioning, discovery and the
+// background sources, and stops everything when ctx ends.
 func (a *App) Run(ctx context.Context, w WebOptions) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	wait := a.Start(ctx)
-
 	handler, err := a.Handler(w.TelemetryPath)
 	if err != nil {
 		return err
@@ -299,6 +358,7 @@ func (a *App) Run(ctx context.Context, w WebOptions) error {
 		flags := &toolkit.FlagConfig{WebListenAddresses: &w.ListenAddresses, WebConfigFile: &w.ConfigFile}
 		errc <- toolkit.ListenAndServe(srv, flags, a.logger)
 	}()
+	wait := a.Start(ctx)
 	select {
 	case err = <-errc:
 		cancel()
@@ -309,7 +369,7 @@ func (a *App) Run(ctx context.Context, w WebOptions) error {
 	}
 	cancel()
 	wait()
-	a.pool.Close()
+	a.Close()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

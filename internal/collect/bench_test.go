@@ -9,23 +9,16 @@ package collect
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redisconn"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redisinfo"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redistest"
-	"github.com/elasticache-exporter/elasticache-exporter/internal/slowlog"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
-	"github.com/elasticache-exporter/elasticache-exporter/internal/web"
 )
 
 // benchKeys is the dataset written before measuring: enough for INFO
@@ -87,9 +80,7 @@ func benchExporterWith(b *testing.B, addr string, wantNodes int, cs []Collector)
 		Concurrency: func() int { return 16 },
 		Collectors:  cs,
 	})
-	for _, m := range e.Gather(context.Background(), 10*time.Second) { // connect before timing
-		_ = m
-	}
+	e.Gather(context.Background(), 10*time.Second) // connect before timing
 	return e, pool.Close
 }
 
@@ -115,107 +106,9 @@ func benchGather(b *testing.B, addr string, nodes int) {
 	var n int
 	b.ReportAllocs()
 	for b.Loop() {
-		n = len(e.Gather(ctx, 10*time.Second))
+		n = e.Gather(ctx, 10*time.Second).Samples
 	}
-	b.ReportMetric(float64(n), "metrics/op")
-}
-
-// BenchmarkScrapeHTTP is one GET /metrics through the daemon's handler,
-// with the request headers Prometheus sends (OpenMetrics, gzip): the
-// scrape, the registry merge and the encoding. "exporter-only" is this
-// package alone; "daemon" adds what internal/app wires next to it: the Go
-// and process collectors and the slow log (SLOWLOG per node as a NodeHook,
-// the recorder and tracker as extra collectors). The difference between
-// the two is their share.
-func BenchmarkScrapeHTTP(b *testing.B) {
-	s := redistest.Standalone(b, redistest.Options{})
-	fillForBench(b, s)
-	for _, tc := range []struct {
-		name   string
-		daemon bool
-		gzip   bool
-	}{
-		{"exporter-only/gzip", false, true},
-		{"daemon/gzip", true, true},
-		{"daemon/identity", true, false},
-	} {
-		b.Run(tc.name, func(b *testing.B) {
-			var cs []Collector
-			reg := prometheus.NewRegistry()
-			if tc.daemon {
-				reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-				cfg := config.Default()
-				rec := slowlog.NewRecorder(cfg.Redis.ClientName, cfg.Slowlog, cfg.Logs)
-				tracker := slowlog.NewTracker(rec)
-				cs = []Collector{FromPrometheus("slowlog_history", rec, nil), slowlogBenchCollector{tracker}}
-			}
-			e, closePool := benchExporterWith(b, s.Addr, 1, cs)
-			defer closePool()
-			h, err := web.NewRouter(web.Deps{
-				TelemetryPath: "/metrics",
-				Gatherer:      reg,
-				Scrape:        e.Gather,
-				Timeout:       func() (time.Duration, time.Duration) { return 10 * time.Second, 500 * time.Millisecond },
-				Ready:         func() (bool, string) { return true, "" },
-				Reload:        func() error { return nil },
-				Topology:      func() any { return nil },
-				Logger:        slog.New(slog.DiscardHandler),
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
-			req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
-			if tc.gzip {
-				req.Header.Set("Accept-Encoding", "gzip")
-			}
-			var size int
-			b.ReportAllocs()
-			for b.Loop() {
-				w := &countingWriter{header: http.Header{}}
-				h.ServeHTTP(w, req)
-				if w.status != 0 && w.status != http.StatusOK {
-					b.Fatalf("GET /metrics: status %d", w.status)
-				}
-				size = w.n
-			}
-			b.ReportMetric(float64(size), "bytes/scrape")
-		})
-	}
-}
-
-// slowlogBenchCollector reads SLOWLOG on each node's connection after
-// INFO, as the daemon's slow log collector does.
-type slowlogBenchCollector struct{ t *slowlog.Tracker }
-
-func (slowlogBenchCollector) Name() string { return "slowlog" }
-
-func (c slowlogBenchCollector) Update(ctx context.Context, in *Input, ch chan<- prometheus.Metric) error {
-	for i := range in.Nodes {
-		n := &in.Nodes[i]
-		if n.Up() {
-			if err := c.t.Scrape(ctx, n.Client, n.Node.Name, n.Node.Shard, n.RunID()); err != nil {
-				return err
-			}
-		}
-	}
-	c.t.Collect(ch)
-	return nil
-}
-
-// countingWriter is a ResponseWriter that only counts, so the benchmark
-// measures the handler rather than a buffer.
-type countingWriter struct {
-	header http.Header
-	status int
-	n      int
-}
-
-func (w *countingWriter) Header() http.Header { return w.header }
-func (w *countingWriter) WriteHeader(s int)   { w.status = s }
-func (w *countingWriter) Write(p []byte) (int, error) {
-	w.n += len(p)
-	return len(p), nil
+	b.ReportMetric(float64(n), "samples/op")
 }
 
 // BenchmarkNodeMetrics is the CPU-only part of reading one node: parse an

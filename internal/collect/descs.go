@@ -57,8 +57,10 @@ var (
 		"1 when the collector succeeded in the served round; 0 when it failed, panicked or outlived the round's deadline (see the log). redis is 0 only when no node answered or a node's series could not be built (a single dead node shows as redis_up 0).", []string{"collector"}, nil)
 	collectorDurationDesc = prometheus.NewDesc("elasticache_exporter_scrape_collector_duration_seconds",
 		"Wall time of each collector in the last scrape round.", []string{"collector"}, nil)
-	roundAgeDesc = prometheus.NewDesc("elasticache_exporter_scrape_round_age_seconds",
-		"How old the served round is: 0 when this scrape got a round of its own or joined one in flight, the age of the newest complete round when the scraper's deadline ended before the round did, -1 when no complete round existed yet (the nodes not read by then show redis_up 0).", nil, nil)
+	roundTimestampDesc = prometheus.NewDesc("elasticache_exporter_scrape_round_timestamp_seconds",
+		"Unix time the served scrape round ended. A scraper whose deadline ended before the round in flight is served the newest complete round, whose time this is (time() minus it is its age); 0 when no round had completed yet and the nodes not read by then show redis_up 0.", nil, nil)
+	seriesDesc = prometheus.NewDesc("elasticache_exporter_series",
+		"Samples each collector emitted in the served round, for watching cardinality.", []string{"collector"}, nil)
 	nodeScrapeDurationDesc = nodeDesc("elasticache_exporter_node_scrape_duration_seconds",
 		"Wall time to read this node in the last scrape round.")
 )

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
@@ -64,7 +65,12 @@ type Options struct {
 	// OnTopologyDoubt is called when a node fails or reports a role that
 	// discovery does not know (typically Discoverer.Trigger).
 	OnTopologyDoubt func()
-	Logger          *slog.Logger
+	// CommandStats bounds the per-command families (nil: all of them).
+	CommandStats func() CommandStatsPolicy
+	// Self is gathered once per round into the same exposition: the Go,
+	// process and build metrics.
+	Self   prometheus.Gatherer
+	Logger *slog.Logger
 }
 
 // Exporter runs scrape rounds. It is safe for concurrent use.
@@ -76,6 +82,9 @@ type Exporter struct {
 	mu    sync.Mutex
 	round *round // in flight, nil when none
 	last  *round // newest complete round
+	// encodeTime is how long the last round took to encode; the next
+	// round stops reading that much (and a half) before its deadline.
+	encodeTime time.Duration
 	// running marks collectors whose Update has not returned yet (one
 	// that outlived its round), so a stuck collector is skipped instead
 	// of piling up goroutines.
@@ -83,11 +92,12 @@ type Exporter struct {
 }
 
 // round is one scrape in flight; late arrivals wait for it instead of
-// starting another, so N concurrent /metrics cost one INFO per node.
+// starting another, so N concurrent /metrics cost one INFO per node and
+// one encoding.
 type round struct {
 	done     chan struct{}
 	finished time.Time
-	metrics  []prometheus.Metric // set before done is closed
+	exp      *Exposition // set before done is closed
 	progress progress
 }
 
@@ -105,7 +115,7 @@ func New(opts Options) *Exporter {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	e := &Exporter{opts: opts, running: map[string]bool{}}
-	e.collectors = append([]Collector{&redisCollector{state: newReplicationState(), onDoubt: opts.OnTopologyDoubt, logger: opts.Logger}}, opts.Collectors...)
+	e.collectors = append([]Collector{&redisCollector{state: newReplicationState(), onDoubt: opts.OnTopologyDoubt, logger: opts.Logger, commands: opts.CommandStats}}, opts.Collectors...)
 	return e
 }
 
@@ -114,12 +124,14 @@ func RoundTimeout(want time.Duration) time.Duration {
 	return min(max(want, MinRoundTimeout), MaxRoundTimeout)
 }
 
-// Gather returns the series of a round: the one in flight, or a new one
-// started with the clamped timeout. ctx only decides how long this caller
-// waits; the round itself never sees it. A caller whose ctx ends first gets
-// the newest complete round (or, before the first one, what the current
-// round has read so far, the nodes not yet read as redis_up 0).
-func (e *Exporter) Gather(ctx context.Context, timeout time.Duration) []prometheus.Metric {
+// Gather returns the exposition of a round: the one in flight, or a new
+// one started with the clamped timeout. ctx only decides how long this
+// caller waits; the round itself never sees it. A caller whose ctx ends
+// first gets the newest complete round (its
+// elasticache_exporter_scrape_round_timestamp_seconds says when it ended)
+// or, before the first one, what the current round has read so far with
+// the nodes not read yet as redis_up 0.
+func (e *Exporter) Gather(ctx context.Context, timeout time.Duration) *Exposition {
 	e.mu.Lock()
 	r := e.round
 	if r == nil {
@@ -131,26 +143,19 @@ func (e *Exporter) Gather(ctx context.Context, timeout time.Duration) []promethe
 
 	select {
 	case <-r.done:
-		return withRoundAge(r.metrics, 0)
+		return r.exp
 	case <-ctx.Done():
 		return e.fallback(r)
 	}
 }
 
-// withRoundAge appends the age of the served round without touching the
-// round's own slice, which other clients share.
-func withRoundAge(ms []prometheus.Metric, age float64) []prometheus.Metric {
-	return append(ms[:len(ms):len(ms)], prometheus.MustNewConstMetric(roundAgeDesc, prometheus.GaugeValue, age))
-}
-
 // fallback answers a caller that cannot wait for r.
-func (e *Exporter) fallback(r *round) []prometheus.Metric {
+func (e *Exporter) fallback(r *round) *Exposition {
 	e.mu.Lock()
 	last := e.last
 	e.mu.Unlock()
-	now := time.Now()
-	if last != nil && now.Sub(last.finished) <= maxServedAge {
-		return withRoundAge(last.metrics, max(now.Sub(last.finished).Seconds(), 1e-9))
+	if last != nil && time.Since(last.finished) <= maxServedAge {
+		return last.exp
 	}
 	r.progress.mu.Lock()
 	in := &Input{Topology: r.progress.topo, Nodes: make([]NodeRead, len(r.progress.reads))}
@@ -164,22 +169,29 @@ func (e *Exporter) fallback(r *round) []prometheus.Metric {
 	r.progress.mu.Unlock()
 	var out []prometheus.Metric
 	emitNodes(func(m prometheus.Metric) { out = append(out, m) }, in, replicationView{}, e.opts.Logger)
-	out = append(out, prometheus.MustNewConstMetric(collectorSuccessDesc, prometheus.GaugeValue, 0, "redis"))
-	return withRoundAge(out, -1)
+	out = append(out,
+		prometheus.MustNewConstMetric(collectorSuccessDesc, prometheus.GaugeValue, 0, "redis"),
+		prometheus.MustNewConstMetric(roundTimestampDesc, prometheus.GaugeValue, 0))
+	exp, err := Encode(nil, out)
+	if err != nil {
+		e.opts.Logger.Warn("encoding a partial answer", "err", err)
+	}
+	return exp
 }
 
 var errNotReadYet = fmt.Errorf("not read within this client's deadline (no complete round to serve yet)")
 
-// run is one round. Whatever happens inside, done is closed and the round
-// is cleared, so a panic can never leave later scrapes waiting on it.
+// run is one round. Whatever happens inside, done is closed with an
+// exposition and the round is cleared, so a panic can never leave later
+// scrapes waiting on it or answering nothing.
 func (e *Exporter) run(r *round, timeout time.Duration) {
 	start := time.Now()
 	defer func() {
 		if p := recover(); p != nil {
-			e.opts.Logger.Error("scrape round panicked; serving what it had", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			if r.metrics == nil {
-				r.metrics = []prometheus.Metric{prometheus.MustNewConstMetric(collectorSuccessDesc, prometheus.GaugeValue, 0, "redis")}
-			}
+			e.opts.Logger.Error("scrape round panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		}
+		if r.exp == nil {
+			r.exp = e.fallback(r)
 		}
 		r.finished = time.Now()
 		e.mu.Lock()
@@ -188,7 +200,12 @@ func (e *Exporter) run(r *round, timeout time.Duration) {
 		e.mu.Unlock()
 		close(r.done)
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	// Reading stops early enough to leave the encoding its time, so the
+	// whole answer fits the deadline the client asked for.
+	e.mu.Lock()
+	reserve := min(max(e.encodeTime*3/2, 20*time.Millisecond), timeout/2)
+	e.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout-reserve)
 	defer cancel()
 
 	lease := e.opts.Acquire()
@@ -197,8 +214,26 @@ func (e *Exporter) run(r *round, timeout time.Duration) {
 	// Collectors that outlived the round may still use the connections:
 	// the lease goes back only when the last of them returns.
 	go func() { users.Wait(); lease.Release() }()
-	metrics = append(metrics, prometheus.MustNewConstMetric(scrapeDurationDesc, prometheus.GaugeValue, time.Since(start).Seconds()))
-	r.metrics = metrics
+
+	encodeStart := time.Now()
+	var self []*dto.MetricFamily
+	if e.opts.Self != nil {
+		var err error
+		if self, err = e.opts.Self.Gather(); err != nil {
+			e.opts.Logger.Warn("gathering the exporter's own metrics", "err", err)
+		}
+	}
+	metrics = append(metrics,
+		prometheus.MustNewConstMetric(scrapeDurationDesc, prometheus.GaugeValue, time.Since(start).Seconds()),
+		prometheus.MustNewConstMetric(roundTimestampDesc, prometheus.GaugeValue, float64(time.Now().UnixNano())/1e9))
+	exp, err := Encode(self, metrics)
+	if err != nil {
+		e.opts.Logger.Warn("encoding the round", "err", err)
+	}
+	r.exp = exp
+	e.mu.Lock()
+	e.encodeTime = time.Since(encodeStart)
+	e.mu.Unlock()
 }
 
 // readNodes reads INFO from every node concurrently, at most Concurrency
@@ -312,13 +347,15 @@ wait:
 			run.duration = time.Since(run.start)
 		}
 		out = append(out, run.metrics...)
+		series := len(run.metrics)
 		ok := run.err == nil
 		if !ok && !run.skipped {
 			e.opts.Logger.Warn("collector failed", "collector", run.name, "err", run.err)
 		}
 		out = append(out,
 			prometheus.MustNewConstMetric(collectorSuccessDesc, prometheus.GaugeValue, boolFloat(ok), run.name),
-			prometheus.MustNewConstMetric(collectorDurationDesc, prometheus.GaugeValue, run.duration.Seconds(), run.name))
+			prometheus.MustNewConstMetric(collectorDurationDesc, prometheus.GaugeValue, run.duration.Seconds(), run.name),
+			prometheus.MustNewConstMetric(seriesDesc, prometheus.GaugeValue, float64(series), run.name))
 		run.mu.Unlock()
 	}
 	return out, users

@@ -1,6 +1,7 @@
 package collect
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -10,7 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redisconn"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redistest"
@@ -38,34 +40,36 @@ type sample struct {
 	value  float64
 }
 
-func samples(t *testing.T, ms []prometheus.Metric) []sample {
+// samples parses an exposition, checking it is valid text format.
+func samples(t *testing.T, exp *Exposition) []sample {
 	t.Helper()
+	if exp == nil {
+		t.Fatal("nil exposition")
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(bytes.NewReader(exp.Plain))
+	if err != nil {
+		t.Fatalf("the exposition does not parse: %v\n%s", err, exp.Plain)
+	}
 	var out []sample
-	for _, m := range ms {
-		var pb dto.Metric
-		if err := m.Write(&pb); err != nil {
-			t.Fatalf("write %s: %v", m.Desc(), err)
+	for name, mf := range fams {
+		for _, m := range mf.GetMetric() {
+			s := sample{name: name, labels: map[string]string{}}
+			for _, l := range m.GetLabel() {
+				s.labels[l.GetName()] = l.GetValue()
+			}
+			switch {
+			case m.Gauge != nil:
+				s.value = m.GetGauge().GetValue()
+			case m.Counter != nil:
+				s.value = m.GetCounter().GetValue()
+			case m.Untyped != nil:
+				s.value = m.GetUntyped().GetValue()
+			}
+			out = append(out, s)
 		}
-		s := sample{name: descName(m.Desc()), labels: map[string]string{}}
-		for _, l := range pb.GetLabel() {
-			s.labels[l.GetName()] = l.GetValue()
-		}
-		switch {
-		case pb.Gauge != nil:
-			s.value = pb.GetGauge().GetValue()
-		case pb.Counter != nil:
-			s.value = pb.GetCounter().GetValue()
-		}
-		out = append(out, s)
 	}
 	return out
-}
-
-func descName(d *prometheus.Desc) string {
-	s := d.String()
-	_, rest, _ := strings.Cut(s, `fqName: "`)
-	name, _, _ := strings.Cut(rest, `"`)
-	return name
 }
 
 func find(ss []sample, name string, labels map[string]string) []sample {
@@ -211,8 +215,9 @@ func TestRoundOutlivesItsFirstClient(t *testing.T) {
 	if v := value(t, impatient, "redis_up", map[string]string{"node": s.Addr}); v != 1 {
 		t.Fatalf("impatient client: redis_up = %v, want the previous round's 1", v)
 	}
-	if v := value(t, impatient, "elasticache_exporter_scrape_round_age_seconds", nil); v <= 0 {
-		t.Fatalf("impatient client: round age = %v, want > 0 (a previous round)", v)
+	firstRound := value(t, impatient, "elasticache_exporter_scrape_round_timestamp_seconds", nil)
+	if firstRound <= 0 {
+		t.Fatalf("impatient client: round timestamp = %v, want the previous round's", firstRound)
 	}
 
 	done := make(chan []sample)
@@ -223,8 +228,8 @@ func TestRoundOutlivesItsFirstClient(t *testing.T) {
 	if v := value(t, patient, "redis_up", map[string]string{"node": s.Addr}); v != 1 {
 		t.Fatalf("a client joined to the round of one that left reads redis_up = %v", v)
 	}
-	if v := value(t, patient, "elasticache_exporter_scrape_round_age_seconds", nil); v != 0 {
-		t.Fatalf("patient client: round age = %v, want 0", v)
+	if v := value(t, patient, "elasticache_exporter_scrape_round_timestamp_seconds", nil); v <= firstRound {
+		t.Fatalf("patient client: round timestamp = %v, want a round newer than %v", v, firstRound)
 	}
 }
 

@@ -2,14 +2,12 @@ package web
 
 import (
 	"context"
-	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/collect"
 )
 
 // maxScrapeTimeout caps what a client may ask for: no Prometheus waits
@@ -41,28 +39,33 @@ func ScrapeTimeout(r *http.Request, timeout, offset time.Duration) time.Duration
 	return header / 2
 }
 
+// metricsHandler writes the round's exposition, encoded and compressed
+// once per round: nothing here walks the samples.
 func metricsHandler(d Deps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		timeout, offset := d.Timeout()
 		wait := ScrapeTimeout(r, timeout, offset)
 		ctx, cancel := context.WithTimeout(r.Context(), wait)
 		defer cancel()
-		reg := prometheus.NewRegistry()
-		reg.MustRegister(staticCollector(d.Scrape(ctx, wait)))
-		promhttp.HandlerFor(prometheus.Gatherers{d.Gatherer, reg}, promhttp.HandlerOpts{
-			ErrorHandling:      promhttp.ContinueOnError,
-			DisableCompression: true, // withFastGzip compresses
-			ErrorLog:           slog.NewLogLogger(d.Logger.Handler(), slog.LevelError),
-		}).ServeHTTP(w, r)
-	}
-}
-
-// staticCollector serves metrics built before the request's gather.
-type staticCollector []prometheus.Metric
-
-func (staticCollector) Describe(chan<- *prometheus.Desc) {}
-func (c staticCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, m := range c {
-		ch <- m
+		exp := d.Scrape(ctx, wait)
+		if exp == nil {
+			http.Error(w, "no exposition: see the exporter's log", http.StatusInternalServerError)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", collect.ContentType)
+		h.Add("Vary", "Accept-Encoding")
+		body := exp.Plain
+		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+			h.Set("Content-Encoding", "gzip")
+			body = exp.Gzip
+		}
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		if r.Method == http.MethodHead {
+			return
+		}
+		if _, err := w.Write(body); err != nil {
+			d.Logger.Debug("writing /metrics", "err", err)
+		}
 	}
 }

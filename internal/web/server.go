@@ -16,18 +16,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/version"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/collect"
 	toolkit "github.com/prometheus/exporter-toolkit/web"
 )
 
 // Deps is what the handlers need from the running daemon.
 type Deps struct {
 	TelemetryPath string
-	// Gatherer serves process, Go and build metrics next to the scrape.
-	Gatherer prometheus.Gatherer
 	// Scrape returns the series of one scrape. ctx ends when this client
 	// stops waiting (its deadline or a disconnect); timeout is its budget.
 	// Neither may cancel work shared with other clients.
-	Scrape func(ctx context.Context, timeout time.Duration) []prometheus.Metric
+	Scrape func(ctx context.Context, timeout time.Duration) *collect.Exposition
 	// Probe reads one node; ok is false when target is neither a
 	// discovered node nor allow-listed.
 	Probe func(ctx context.Context, target string) (c prometheus.Collector, ok bool)
@@ -49,7 +49,7 @@ type Deps struct {
 // quote client input only as a short prefix (quoteInput).
 func NewRouter(d Deps) (http.Handler, error) {
 	r := chi.NewRouter()
-	r.Method(http.MethodGet, d.TelemetryPath, withFastGzip(metricsHandler(d)))
+	r.Method(http.MethodGet, d.TelemetryPath, metricsHandler(d))
 	r.Get("/probe", probeHandler(d))
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	r.Get("/readyz", func(w http.ResponseWriter, _ *http.Request) {
