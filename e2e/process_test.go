@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,6 +94,13 @@ func (d *daemon) stop() {
 // at the end of the test; its log is printed when the test failed.
 func startDaemon(t *testing.T, name, bin, readyPath string, args func(addr string) []string) *daemon {
 	t.Helper()
+	return startDaemonAs(t, name, bin, readyPath, nil, args)
+}
+
+// startDaemonAs is startDaemon for a daemon whose readiness URL needs
+// basic-auth credentials (user nil: none).
+func startDaemonAs(t *testing.T, name, bin, readyPath string, user *url.Userinfo, args func(addr string) []string) *daemon {
+	t.Helper()
 	dir := t.TempDir()
 	var lastErr error
 	for attempt := range portAttempts {
@@ -126,7 +134,7 @@ func startDaemon(t *testing.T, name, bin, readyPath string, args func(addr strin
 				t.Logf("%s (%s) last log lines:\n%s", d.name, d.Addr, d.logTail(30))
 			}
 		})
-		lastErr = waitReady(d, d.URL()+readyPath)
+		lastErr = waitReady(d, d.URL()+readyPath, user)
 		if lastErr == nil {
 			return d
 		}
@@ -139,9 +147,9 @@ func startDaemon(t *testing.T, name, bin, readyPath string, args func(addr strin
 	return nil
 }
 
-// waitReady polls url until it answers 200, the process exits, or
-// startTimeout passes.
-func waitReady(d *daemon, url string) error {
+// waitReady polls readyURL (as user, when not nil) until it answers 200, the
+// process exits, or startTimeout passes.
+func waitReady(d *daemon, readyURL string, user *url.Userinfo) error {
 	client := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(startTimeout)
 	var last string
@@ -149,7 +157,15 @@ func waitReady(d *daemon, url string) error {
 		if d.exited() {
 			return fmt.Errorf("%s exited during startup (%v); last log lines:\n%s", d.name, d.cmd.ProcessState, d.logTail(20))
 		}
-		resp, err := client.Get(url)
+		req, err := http.NewRequest(http.MethodGet, readyURL, nil)
+		if err != nil {
+			return err
+		}
+		if user != nil {
+			pass, _ := user.Password()
+			req.SetBasicAuth(user.Username(), pass)
+		}
+		resp, err := client.Do(req)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -161,7 +177,7 @@ func waitReady(d *daemon, url string) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return fmt.Errorf("GET %s not 200 within %s (last: %s); last log lines:\n%s", url, startTimeout, last, d.logTail(20))
+	return fmt.Errorf("GET %s not 200 within %s (last: %s); last log lines:\n%s", readyURL, startTimeout, last, d.logTail(20))
 }
 
 // freeAddr is a loopback address with a port that was free a moment ago.
