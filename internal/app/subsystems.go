@@ -14,8 +14,10 @@ import (
 	"github.com/elasticache-exporter/elasticache-exporter/internal/collect"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/cwmetrics"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/logtail"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/slowlog"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/web"
 )
 
 // addSubsystems wires the optional parts (adoption, alarms, slow log, log
@@ -82,10 +84,10 @@ func (a *App) adopted(ctx context.Context, cfg *config.Config, opts *collect.Opt
 func (a *App) addSlowlog(ctx context.Context, cfg *config.Config, opts *collect.Options) error {
 	rec := slowlog.NewRecorder(cfg.Redis.ClientName, cfg.Slowlog, cfg.Logs)
 	opts.Collectors = append(opts.Collectors, collect.FromPrometheus("slowlog_history", rec, nil))
-	a.apis["slowlog"] = rec.SlowlogHandler()
-	a.apis["events"] = rec.EventsHandler()
+	a.apis["slowlog"] = web.SlowlogHandler(rec)
+	a.apis["events"] = web.EventsHandler(rec)
 	if cfg.Slowlog.Enabled {
-		tracker := slowlog.NewTracker(rec)
+		tracker := slowlog.NewTracker(rec, cfg.Scrape.Concurrency)
 		opts.Collectors = append(opts.Collectors, slowlogCollector{tracker})
 		a.discovery.OnChange(func(old, new *topology.Topology) {
 			if old == nil {
@@ -115,15 +117,15 @@ func (a *App) addSlowlog(ctx context.Context, cfg *config.Config, opts *collect.
 	if err != nil {
 		return err
 	}
-	tailer, err := slowlog.NewTailer(logs, cloudwatchlogs.NewFromConfig(awsCfg), rec, a.logger.With("component", "logs"))
+	tailer, err := logtail.NewTailer(logs, cloudwatchlogs.NewFromConfig(awsCfg), rec, a.logger.With("component", "logs"))
 	if err != nil {
 		return err
 	}
 	setNodes := func(_, t *topology.Topology) {
-		var nodes []slowlog.StreamNode
+		var nodes []logtail.StreamNode
 		for _, n := range t.Nodes {
 			if n.CacheClusterID != "" {
-				nodes = append(nodes, slowlog.StreamNode{CacheClusterID: n.CacheClusterID, CacheNodeID: n.CacheNodeID})
+				nodes = append(nodes, logtail.StreamNode{CacheClusterID: n.CacheClusterID, CacheNodeID: n.CacheNodeID})
 			}
 		}
 		tailer.SetNodes(nodes)

@@ -1,4 +1,4 @@
-package slowlog
+package logtail
 
 import (
 	"encoding/json"

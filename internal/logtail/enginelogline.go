@@ -1,4 +1,4 @@
-package slowlog
+package logtail
 
 import (
 	"encoding/json"
@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/slowlog"
 )
 
 // EngineLogLine is one line of ElastiCache's engine-log delivery.
@@ -88,11 +90,11 @@ func parseEngineLogText(line string) (EngineLogLine, error) {
 	}
 	ids, role, ok := cutLast(head, ":")
 	if !ok || len(role) != 1 {
-		return EngineLogLine{}, fmt.Errorf("engine log TEXT: %q is not <cluster>/<node>:<role>", truncateArg(head, 64))
+		return EngineLogLine{}, fmt.Errorf("engine log TEXT: %q is not <cluster>/<node>:<role>", slowlog.TruncateArg(head, 64))
 	}
 	cluster, node, ok := cutLast(ids, "/")
 	if !ok || cluster == "" || node == "" {
-		return EngineLogLine{}, fmt.Errorf("engine log TEXT: %q is not <cluster>/<node>", truncateArg(ids, 64))
+		return EngineLogLine{}, fmt.Errorf("engine log TEXT: %q is not <cluster>/<node>", slowlog.TruncateArg(ids, 64))
 	}
 	f := strings.SplitN(rest, " ", 7) // day month year clock [zone] level message
 	if len(f) < 5 {
@@ -109,7 +111,7 @@ func parseEngineLogText(line string) (EngineLogLine, error) {
 		return EngineLogLine{}, err
 	}
 	if len(f[0]) != 1 || !strings.Contains(".-*#", f[0]) {
-		return EngineLogLine{}, fmt.Errorf("engine log TEXT: %q is not a level symbol (. - * #)", truncateArg(f[0], 16))
+		return EngineLogLine{}, fmt.Errorf("engine log TEXT: %q is not a level symbol (. - * #)", slowlog.TruncateArg(f[0], 16))
 	}
 	msg := ""
 	if len(f) > 1 {
@@ -139,22 +141,22 @@ func parseEngineTime(s string) (time.Time, error) {
 			return t.UTC(), nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("engine log time %q is not like \"12 Nov 2020 01:28:57.994 UTC\"", truncateArg(s, 48))
+	return time.Time{}, fmt.Errorf("engine log time %q is not like \"12 Nov 2020 01:28:57.994 UTC\"", slowlog.TruncateArg(s, 48))
 }
 
 // engineLevel maps a level word or Redis symbol to the bounded level label.
 func engineLevel(s string) string {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case ".", "debug":
-		return "debug"
+		return slowlog.LevelDebug
 	case "-", "verbose":
-		return "verbose"
+		return slowlog.LevelVerbose
 	case "*", "notice":
-		return "notice"
+		return slowlog.LevelNotice
 	case "#", "warning", "warn":
-		return "warning"
+		return slowlog.LevelWarning
 	}
-	return "unknown"
+	return slowlog.LevelUnknown
 }
 
 // engineRole maps Redis's role letter to a word.

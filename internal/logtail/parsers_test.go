@@ -1,4 +1,4 @@
-package slowlog
+package logtail
 
 import (
 	"bufio"
@@ -8,6 +8,11 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/slowlog"
 )
 
 // testdataLines returns the non-empty lines of a testdata file.
@@ -99,7 +104,7 @@ func TestParseEngineLogLine(t *testing.T) {
 		{`a/b/0001:C 12 Nov 2020 01:28:57.994 UTC - RDB: 2 MB  of memory`,
 			EngineLogLine{"a/b", "0001", "verbose", "child", ts, "RDB: 2 MB  of memory"}},
 		{`c/0001:M 12 Nov 2020 01:28:57.994 .`,
-			EngineLogLine{"c", "0001", "debug", "primary", ts, ""}},
+			EngineLogLine{"c", "0001", slowlog.LevelDebug, "primary", ts, ""}},
 	}
 	for _, tc := range tests {
 		got, err := ParseEngineLogLine(tc.line)
@@ -162,9 +167,20 @@ func FuzzParseSlowLogLine(f *testing.F) {
 		if l.CacheClusterID == "" || l.Command == "" || l.ArgCount < len(l.Args) || l.Duration < 0 || l.ID < -1 {
 			t.Fatalf("ParseSlowLogLine(%q) = %+v: inconsistent", line, l)
 		}
-		e := entryFromLogLine(l, argPolicy{})
-		if e.Args != nil || !validCommandLabel(e.Cmd) {
-			t.Fatalf("redacted entry of %q keeps %v / cmd %q", line, e.Args, e.Cmd)
+		rec := slowlog.NewRecorder("", config.SlowlogConfig{MaxArgLen: 8, HistorySize: 1}, config.LogsConfig{HistorySize: 1})
+		rec.SetTopology(adopted(l.CacheClusterID))
+		rec.RecordSlow(slowCommand(l))
+		got := rec.RecentSlow(slowlog.SlowQuery{Limit: 1})
+		if len(got) != 1 {
+			t.Fatalf("line %q parsed but was not recorded", line)
+		}
+		reg := prometheus.NewPedanticRegistry()
+		reg.MustRegister(rec)
+		if _, err := reg.Gather(); err != nil {
+			t.Fatalf("line %q: the recorder's series do not gather: %v", line, err)
+		}
+		if e := got[0]; e.Args != nil || !slowlog.ValidCommandLabel(e.Cmd) || !utf8.ValidString(e.Command+e.Node+e.ClientName+e.ClientAddr) {
+			t.Fatalf("redacted entry of %q keeps %v / cmd %q / invalid UTF-8", line, e.Args, e.Cmd)
 		}
 	})
 }
@@ -181,7 +197,7 @@ func FuzzParseEngineLogLine(f *testing.F) {
 		if l.CacheClusterID == "" || l.Time.IsZero() {
 			t.Fatalf("ParseEngineLogLine(%q) = %+v: inconsistent", line, l)
 		}
-		if !validEvent(ClassifyEngineMessage(l.Message)) {
+		if !slowlog.ValidEvent(ClassifyEngineMessage(l.Message)) {
 			t.Fatalf("message %q classified outside the event set", l.Message)
 		}
 		if utf8.ValidString(line) && !utf8.ValidString(l.Message) {
@@ -192,34 +208,34 @@ func FuzzParseEngineLogLine(f *testing.F) {
 
 func TestClassifyEngineMessage(t *testing.T) {
 	tests := map[string]string{
-		"Manual failover user request accepted.":                                 EventFailover,
-		"Setting secondary replication ID to 3f1e..., valid up to offset: 1000.": EventFailover,
-		"MASTER MODE enabled (user request from 'id=5 addr=10.0.0.1:1234')":      EventFailover,
-		"Partial resynchronization not possible (no cached master)":              EventFullSync,
-		"Full resync requested by replica 10.0.2.5:6379":                         EventFullSync,
-		"Starting BGSAVE for SYNC with target: disk":                             EventFullSync,
-		"MASTER <-> REPLICA sync: Finished with success":                         EventFullSync,
-		"Partial resynchronization request from 10.0.2.5:6379 accepted.":         EventPartialSync,
-		"MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.":  EventPartialSync,
-		"Replica 10.0.2.5:6379 asks for synchronization":                         EventReplicaConnected,
-		"Connection with replica 10.0.2.5:6379 lost.":                            EventReplicaLost,
-		"Disconnecting timedout replica (streaming sync): 10.0.2.5:6379":         EventReplicaLost,
-		"Connection with master lost.":                                           EventPrimaryLinkLost,
-		"MASTER timeout: no data nor PING received...":                           EventPrimaryLinkLost,
-		"OOM command not allowed when used memory > 'maxmemory'.":                EventOOM,
-		"Out Of Memory allocating 1024 bytes!":                                   EventOOM,
-		"WARNING: OOM in the child":                                              EventOOM,
-		"Background saving started by pid 1234":                                  EventRDBSave,
-		"DB saved on disk":                                                       EventRDBSave,
-		"RDB: 2 MB of memory used by copy-on-write":                              EventRDBSave,
-		"Background append only file rewriting started by pid 1234":              EventAOFRewrite,
-		"Server initialized":                                                     EventRestart,
-		"Ready to accept connections tcp":                                        EventRestart,
-		"Received SIGTERM scheduling shutdown...":                                EventRestart,
-		"Cluster state changed: ok":                                              EventClusterState,
-		"Marking node 1c2f... as failing (quorum reached).":                      EventClusterState,
-		"There is enough room in the bloom filter":                               EventOther,
-		"": EventOther,
+		"Manual failover user request accepted.":                                 slowlog.EventFailover,
+		"Setting secondary replication ID to 3f1e..., valid up to offset: 1000.": slowlog.EventFailover,
+		"MASTER MODE enabled (user request from 'id=5 addr=10.0.0.1:1234')":      slowlog.EventFailover,
+		"Partial resynchronization not possible (no cached master)":              slowlog.EventFullSync,
+		"Full resync requested by replica 10.0.2.5:6379":                         slowlog.EventFullSync,
+		"Starting BGSAVE for SYNC with target: disk":                             slowlog.EventFullSync,
+		"MASTER <-> REPLICA sync: Finished with success":                         slowlog.EventFullSync,
+		"Partial resynchronization request from 10.0.2.5:6379 accepted.":         slowlog.EventPartialSync,
+		"MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.":  slowlog.EventPartialSync,
+		"Replica 10.0.2.5:6379 asks for synchronization":                         slowlog.EventReplicaConnected,
+		"Connection with replica 10.0.2.5:6379 lost.":                            slowlog.EventReplicaLost,
+		"Disconnecting timedout replica (streaming sync): 10.0.2.5:6379":         slowlog.EventReplicaLost,
+		"Connection with master lost.":                                           slowlog.EventPrimaryLinkLost,
+		"MASTER timeout: no data nor PING received...":                           slowlog.EventPrimaryLinkLost,
+		"OOM command not allowed when used memory > 'maxmemory'.":                slowlog.EventOOM,
+		"Out Of Memory allocating 1024 bytes!":                                   slowlog.EventOOM,
+		"WARNING: OOM in the child":                                              slowlog.EventOOM,
+		"Background saving started by pid 1234":                                  slowlog.EventRDBSave,
+		"DB saved on disk":                                                       slowlog.EventRDBSave,
+		"RDB: 2 MB of memory used by copy-on-write":                              slowlog.EventRDBSave,
+		"Background append only file rewriting started by pid 1234":              slowlog.EventAOFRewrite,
+		"Server initialized":                                                     slowlog.EventRestart,
+		"Ready to accept connections tcp":                                        slowlog.EventRestart,
+		"Received SIGTERM scheduling shutdown...":                                slowlog.EventRestart,
+		"Cluster state changed: ok":                                              slowlog.EventClusterState,
+		"Marking node 1c2f... as failing (quorum reached).":                      slowlog.EventClusterState,
+		"There is enough room in the bloom filter":                               slowlog.EventOther,
+		"": slowlog.EventOther,
 	}
 	for msg, want := range tests {
 		if got := ClassifyEngineMessage(msg); got != want {

@@ -1,14 +1,20 @@
-package slowlog
+package logtail
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/slowlog"
 )
+
+// moreArgs matches how ElastiCache and Redis write elided arguments.
+var moreArgs = regexp.MustCompile(`^\.\.\. \((\d+) more arguments\)$`)
 
 // SlowLogLine is one line of ElastiCache's slow-log delivery.
 type SlowLogLine struct {
@@ -165,7 +171,7 @@ func splitCommand(s string) (name string, args []string, count int, err error) {
 		if m := moreArgs.FindStringSubmatch(s[i:]); m != nil {
 			n, convErr := strconv.Atoi(m[1])
 			if convErr != nil || n < 0 {
-				return "", nil, 0, fmt.Errorf("command %q: bad elided argument count", truncateArg(s, 64))
+				return "", nil, 0, fmt.Errorf("command %q: bad elided argument count", slowlog.TruncateArg(s, 64))
 			}
 			more, s = n, strings.TrimSpace(s[:i])
 		}
@@ -201,7 +207,7 @@ func isHostPort(s string) bool {
 func nonNegative(s, field string) (int64, error) {
 	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || v < 0 {
-		return 0, fmt.Errorf("%s %q is not a non-negative integer", field, truncateArg(s, 32))
+		return 0, fmt.Errorf("%s %q is not a non-negative integer", field, slowlog.TruncateArg(s, 32))
 	}
 	return v, nil
 }

@@ -1,4 +1,4 @@
-package slowlog
+package logtail
 
 import (
 	"context"
@@ -14,7 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/elasticache-exporter/elasticache-exporter/internal/collect"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/slowlog"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
 )
 
 // Log types, as ElastiCache names them in stream names and as the log label.
@@ -63,12 +66,11 @@ var (
 // Tailer follows ElastiCache's slow-log and engine-log groups in CloudWatch
 // Logs with FilterLogEvents, from a checkpoint kept in logs.state_file.
 type Tailer struct {
-	cfg    config.LogsConfig
-	api    FilterLogEventsAPI
-	rec    *Recorder
-	log    *slog.Logger
-	now    func() time.Time
-	groups map[string]string // log type → group
+	cfg config.LogsConfig
+	api FilterLogEventsAPI
+	rec *slowlog.Recorder
+	log *slog.Logger
+	now func() time.Time
 
 	pageLimit int32
 	maxPages  int
@@ -76,19 +78,27 @@ type Tailer struct {
 	pollMu sync.Mutex // one poll at a time
 
 	mu      sync.Mutex
+	groups  map[string]string // log type → group; guarded by mu
 	state   *tailState
 	nodes   []StreamNode
 	counter map[string]*logCounters
+	lastErr error // of the last poll
 }
+
+var (
+	_ collect.Collector    = (*Tailer)(nil)
+	_ prometheus.Collector = (*Tailer)(nil)
+)
 
 type logCounters struct {
 	lines, unparsed, calls, errors float64
 	lastSuccess                    time.Time
 }
 
-// NewTailer builds a tail of the configured groups (either may be empty) and
-// loads the checkpoint from logs.state_file.
-func NewTailer(cfg config.LogsConfig, api FilterLogEventsAPI, rec *Recorder, logger *slog.Logger) (*Tailer, error) {
+// NewTailer builds a tail of the configured groups (either or both may be
+// empty, and set later with SetLogGroups) and loads the checkpoint from
+// logs.state_file.
+func NewTailer(cfg config.LogsConfig, api FilterLogEventsAPI, rec *slowlog.Recorder, logger *slog.Logger) (*Tailer, error) {
 	st, err := loadState(cfg.StateFile)
 	if err != nil {
 		return nil, err
@@ -100,15 +110,53 @@ func NewTailer(cfg config.LogsConfig, api FilterLogEventsAPI, rec *Recorder, log
 		groups:    map[string]string{},
 		pageLimit: defaultPageLimit, maxPages: defaultMaxPages,
 		state: st, counter: map[string]*logCounters{}}
-	if cfg.SlowLogGroup != "" {
-		t.groups[LogSlow] = cfg.SlowLogGroup
-		t.counter[LogSlow] = &logCounters{}
-	}
-	if cfg.EngineLogGroup != "" {
-		t.groups[LogEngine] = cfg.EngineLogGroup
-		t.counter[LogEngine] = &logCounters{}
-	}
+	t.SetLogGroups(cfg.SlowLogGroup, cfg.EngineLogGroup)
 	return t, nil
+}
+
+// SetLogGroups sets the slow-log and engine-log groups to follow; "" stops
+// following that log (its series go). The daemon calls it when adoption
+// learns the group's log delivery, which may be after the tail started. A
+// log keeps its counters while its group stays the same; a new group starts
+// at its own checkpoint (or now minus logs.lookback).
+func (t *Tailer) SetLogGroups(slowGroup, engineGroup string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for kind, group := range map[string]string{LogSlow: slowGroup, LogEngine: engineGroup} {
+		if group == "" {
+			delete(t.groups, kind)
+			delete(t.counter, kind)
+			continue
+		}
+		if t.groups[kind] != group {
+			t.counter[kind] = &logCounters{}
+		}
+		t.groups[kind] = group
+	}
+}
+
+// LogGroups returns the groups followed ("" for a log that is not).
+func (t *Tailer) LogGroups() (slowGroup, engineGroup string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.groups[LogSlow], t.groups[LogEngine]
+}
+
+// SetTopology narrows the tail to the adopted nodes' streams (SetNodes)
+// and hands the group to the recorder, which attributes what the tail
+// reads. Call it from discovery's OnChange.
+func (t *Tailer) SetTopology(topo *topology.Topology) {
+	if topo == nil {
+		return
+	}
+	t.rec.SetTopology(topo)
+	var nodes []StreamNode
+	for _, n := range topo.Nodes {
+		if n.CacheClusterID != "" {
+			nodes = append(nodes, StreamNode{CacheClusterID: n.CacheClusterID, CacheNodeID: n.CacheNodeID})
+		}
+	}
+	t.SetNodes(nodes)
 }
 
 // SetNodes narrows the tail to the nodes' streams
@@ -122,12 +170,14 @@ func (t *Tailer) SetNodes(nodes []StreamNode) {
 }
 
 // Run polls at once and then every logs.poll_interval until ctx ends. Errors
-// are logged and counted; the tail goes on.
+// are logged and counted; the tail goes on. Without log groups a poll does
+// nothing, so groups set later are picked up at the next tick.
 func (t *Tailer) Run(ctx context.Context) {
-	if len(t.groups) == 0 {
-		return
+	interval := t.cfg.PollInterval
+	if interval <= 0 {
+		interval = 30 * time.Second
 	}
-	tick := time.NewTicker(t.cfg.PollInterval)
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		if err := t.Poll(ctx); err != nil && ctx.Err() == nil {
@@ -142,22 +192,56 @@ func (t *Tailer) Run(ctx context.Context) {
 }
 
 // Poll reads every configured group once from its checkpoint to the end.
+// Until the recorder knows the group's nodes it reads nothing: what it read
+// could not be attributed to a node, and the checkpoint would skip it
+// afterwards.
 func (t *Tailer) Poll(ctx context.Context) error {
 	t.pollMu.Lock()
 	defer t.pollMu.Unlock()
+	t.mu.Lock()
+	groups := make(map[string]string, len(t.groups))
+	for k, v := range t.groups {
+		groups[k] = v
+	}
+	t.mu.Unlock()
+	if len(groups) == 0 || !t.rec.KnowsGroup() {
+		return nil
+	}
 	var errs []error
 	for _, kind := range []string{LogSlow, LogEngine} {
-		if group, ok := t.groups[kind]; ok {
+		if group, ok := groups[kind]; ok {
 			if err := t.pollGroup(ctx, kind, group); err != nil {
 				errs = append(errs, fmt.Errorf("tail %s group %s: %w", kind, group, err))
 			} else {
 				t.mu.Lock()
-				t.counter[kind].lastSuccess = t.now()
+				if c := t.counter[kind]; c != nil {
+					c.lastSuccess = t.now()
+				}
 				t.mu.Unlock()
 			}
 		}
 	}
-	return errors.Join(errs...)
+	err := errors.Join(errs...)
+	t.mu.Lock()
+	t.lastErr = err
+	t.mu.Unlock()
+	return err
+}
+
+// Name implements collect.Collector.
+func (t *Tailer) Name() string { return "logs" }
+
+// Update implements collect.Collector: it sends the tail's own series and
+// fails while the last poll failed. The tail polls on its own schedule
+// (Run), never in a round; with no log group it sends nothing and succeeds.
+func (t *Tailer) Update(_ context.Context, _ *collect.Input, ch chan<- prometheus.Metric) error {
+	t.Collect(ch)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.lastErr != nil {
+		return fmt.Errorf("the last CloudWatch Logs poll failed: %w", t.lastErr)
+	}
+	return nil
 }
 
 func (t *Tailer) pollGroup(ctx context.Context, kind, group string) error {
@@ -223,9 +307,11 @@ func (t *Tailer) pollGroup(ctx context.Context, kind, group string) error {
 func (t *Tailer) call(ctx context.Context, kind string, in *cloudwatchlogs.FilterLogEventsInput) (*cloudwatchlogs.FilterLogEventsOutput, error) {
 	out, err := t.api.FilterLogEvents(ctx, in)
 	t.mu.Lock()
-	t.counter[kind].calls++
-	if err != nil {
-		t.counter[kind].errors++
+	if c := t.counter[kind]; c != nil {
+		c.calls++
+		if err != nil {
+			c.errors++
+		}
 	}
 	t.mu.Unlock()
 	if err != nil {
@@ -257,8 +343,7 @@ func (t *Tailer) consume(kind string, cp *checkpoint, ev types.FilteredLogEvent,
 	key := stream + "\x00" + aws.ToString(ev.EventId)
 	t.mu.Lock()
 	isNew := cp.take(key, ts, lookbackMs)
-	c := t.counter[kind]
-	if isNew {
+	if c := t.counter[kind]; isNew && c != nil {
 		c.lines++
 	}
 	t.mu.Unlock()
@@ -272,30 +357,37 @@ func (t *Tailer) consume(kind string, cp *checkpoint, ev types.FilteredLogEvent,
 		l, err := ParseSlowLogLine(msg)
 		if err != nil {
 			t.countUnparsed(kind)
-			t.rec.recordRawSlow(msg, at, nodeFromStream(stream))
+			t.rec.RecordUnparsedSlow(msg, at, nodeFromStream(stream))
 			return true
 		}
-		if t.rec.ownEntry(l.ClientName) {
-			return true
-		}
-		t.rec.recordSlow(entryFromLogLine(l, t.rec.args))
+		t.rec.RecordSlow(slowCommand(l))
 	case LogEngine:
 		l, err := ParseEngineLogLine(msg)
 		if err != nil {
 			t.countUnparsed(kind)
-			t.rec.recordEngine(EngineEvent{Node: nodeFromStream(stream), Time: at, Level: "unknown",
-				Event: EventOther, Raw: truncateArg(msg, maxRawLen)})
+			t.rec.RecordEngine(slowlog.EngineEvent{Node: nodeFromStream(stream), Time: at, Level: slowlog.LevelUnknown,
+				Event: slowlog.EventOther, Raw: msg})
 			return true
 		}
-		t.rec.recordEngine(EngineEvent{Node: l.CacheClusterID, CacheNodeID: l.CacheNodeID, Time: l.Time,
+		t.rec.RecordEngine(slowlog.EngineEvent{Node: l.CacheClusterID, CacheNodeID: l.CacheNodeID, Time: l.Time,
 			Level: l.Level, Role: l.Role, Event: ClassifyEngineMessage(l.Message), Message: l.Message})
 	}
 	return true
 }
 
+// slowCommand hands a parsed line to the recorder, which bounds, redacts
+// and attributes it.
+func slowCommand(l SlowLogLine) slowlog.SlowCommand {
+	return slowlog.SlowCommand{Node: l.CacheClusterID, CacheNodeID: l.CacheNodeID, ID: l.ID, Time: l.Time,
+		Duration: l.Duration, Name: l.Command, Args: l.Args, ArgCount: l.ArgCount,
+		ClientAddr: l.ClientAddr, ClientName: l.ClientName, Source: slowlog.SourceCloudWatchLogs}
+}
+
 func (t *Tailer) countUnparsed(kind string) {
 	t.mu.Lock()
-	t.counter[kind].unparsed++
+	if c := t.counter[kind]; c != nil {
+		c.unparsed++
+	}
 	t.mu.Unlock()
 }
 

@@ -1,8 +1,7 @@
-package slowlog
+package logtail
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -13,10 +12,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/redis/go-redis/v9"
 	"github.com/sivchari/kumo"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redistest"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/slowlog"
 )
 
 // groups names a test's log groups: every kumo server of the test binary
@@ -61,7 +62,7 @@ func put(t *testing.T, c *cloudwatchlogs.Client, group, stream string, tsMs int6
 	}
 }
 
-func newTestTailer(t *testing.T, cfg config.LogsConfig, api FilterLogEventsAPI, rec *Recorder, now time.Time) *Tailer {
+func newTestTailer(t *testing.T, cfg config.LogsConfig, api FilterLogEventsAPI, rec *slowlog.Recorder, now time.Time) *Tailer {
 	t.Helper()
 	tl, err := NewTailer(cfg, api, rec, nil)
 	if err != nil {
@@ -73,12 +74,16 @@ func newTestTailer(t *testing.T, cfg config.LogsConfig, api FilterLogEventsAPI, 
 	return tl
 }
 
-type tailCounts struct{ slow, engine, slowUnparsed, engineUnparsed, lines float64 }
+type tailCounts struct {
+	slow, engine, slowOutside, engineOutside, slowUnparsed, engineUnparsed, lines float64
+}
 
-func countsOf(t *testing.T, rec *Recorder, tl *Tailer) tailCounts {
+func countsOf(t *testing.T, rec *slowlog.Recorder, tl *Tailer) tailCounts {
 	return tailCounts{
 		slow:           sample(t, rec, "redis_slowlog_entries_total", nil),
 		engine:         sample(t, rec, "redis_engine_log_events_total", nil),
+		slowOutside:    sample(t, rec, "elasticache_exporter_log_entries_outside_group_total", map[string]string{"kind": "slow"}),
+		engineOutside:  sample(t, rec, "elasticache_exporter_log_entries_outside_group_total", map[string]string{"kind": "engine"}),
 		slowUnparsed:   sample(t, tl, "elasticache_exporter_log_lines_unparsed_total", map[string]string{"log": LogSlow}),
 		engineUnparsed: sample(t, tl, "elasticache_exporter_log_lines_unparsed_total", map[string]string{"log": LogEngine}),
 		lines:          sample(t, tl, "elasticache_exporter_log_lines_total", nil),
@@ -86,7 +91,8 @@ func countsOf(t *testing.T, rec *Recorder, tl *Tailer) tailCounts {
 }
 
 func (a tailCounts) plus(b tailCounts) tailCounts {
-	return tailCounts{a.slow + b.slow, a.engine + b.engine, a.slowUnparsed + b.slowUnparsed, a.engineUnparsed + b.engineUnparsed, a.lines + b.lines}
+	return tailCounts{a.slow + b.slow, a.engine + b.engine, a.slowOutside + b.slowOutside, a.engineOutside + b.engineOutside,
+		a.slowUnparsed + b.slowUnparsed, a.engineUnparsed + b.engineUnparsed, a.lines + b.lines}
 }
 
 // TestTailerResumesExactlyOnce puts the testdata lines (both formats of both
@@ -110,16 +116,17 @@ func TestTailerResumesExactlyOnce(t *testing.T) {
 			put(t, c, group, ss[i%2], base.UnixMilli()+int64(i)*10, l)
 		}
 	}
-	// testdata: slow-log 7 parse (1 is the exporter's own), 5 do not;
-	// engine-log 9 parse, 3 do not.
-	want := tailCounts{slow: 6, engine: 9, slowUnparsed: 5, engineUnparsed: 3, lines: 24}
+	// testdata: slow-log 7 parse (1 is the exporter's own, 2 of another
+	// group), 5 do not; engine-log 9 parse (1 of another group), 3 do not.
+	want := tailCounts{slow: 4, engine: 8, slowOutside: 2, engineOutside: 1, slowUnparsed: 5, engineUnparsed: 3, lines: 24}
 
 	cfg := config.LogsConfig{SlowLogGroup: slowGroup, EngineLogGroup: engineGroup, PollInterval: time.Second,
 		StateFile: filepath.Join(t.TempDir(), "tail.json"), HistorySize: 1000, Lookback: time.Minute, Engine: "redis"}
 	now := base.Add(30 * time.Second)
 
 	// Process 1 reads one page of 4 events per group, then "stops".
-	rec1 := testRecorder(false)
+	nodes := []string{"kafka-platform-prod-001", "kafka-platform-prod-002"}
+	rec1 := recorderOf(nodes...)
 	tl1 := newTestTailer(t, cfg, c, rec1, now)
 	tl1.pageLimit, tl1.maxPages = 4, 1
 	if err := tl1.Poll(context.Background()); err != nil {
@@ -131,7 +138,7 @@ func TestTailerResumesExactlyOnce(t *testing.T) {
 	}
 
 	// Process 2 resumes from the state file and reads the rest.
-	rec2 := testRecorder(false)
+	rec2 := recorderOf(nodes...)
 	tl2 := newTestTailer(t, cfg, c, rec2, now)
 	for i := 0; i < 2; i++ { // a second poll finds nothing new
 		if err := tl2.Poll(context.Background()); err != nil {
@@ -158,7 +165,7 @@ func TestTailerResumesExactlyOnce(t *testing.T) {
 	if err := tl2.Poll(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	rec3 := testRecorder(false)
+	rec3 := recorderOf(nodes...)
 	tl3 := newTestTailer(t, cfg, c, rec3, now)
 	if err := tl3.Poll(context.Background()); err != nil {
 		t.Fatal(err)
@@ -166,45 +173,43 @@ func TestTailerResumesExactlyOnce(t *testing.T) {
 	if got := countsOf(t, rec3, tl3); got != (tailCounts{}) {
 		t.Errorf("a restart after everything was read counted again: %+v", got)
 	}
-	if got := sample(t, rec2, "redis_slowlog_entries_total", map[string]string{"node": "kafka-platform-prod-001", "cmd": "keys"}); got != 1 {
+	if got := sample(t, rec2, "redis_slowlog_entries_total", map[string]string{"node": "kafka-platform-prod-001", "shard": "0001", "cmd": "keys"}); got != 1 {
 		t.Errorf("new slow entry counted %v times, want 1", got)
 	}
-	if got := sample(t, rec2, "redis_engine_log_events_total", map[string]string{"node": "kafka-platform-prod-002", "level": "warning", "event": EventPrimaryLinkLost}); got < 1 {
+	if got := sample(t, rec2, "redis_engine_log_events_total", map[string]string{"node": "kafka-platform-prod-002", "shard": "0002", "level": "warning", "event": slowlog.EventPrimaryLinkLost}); got < 1 {
 		t.Errorf("new engine event not counted")
 	}
 
-	// The API of process 2: newest first, filters, raw lines kept.
-	code, body := apiBody(rec2.EventsHandler(), "/api/v1/events?node=kafka-platform-prod-002&limit=1")
-	var resp struct {
-		Data []EngineEvent `json:"data"`
+	// The history of process 2: newest first by the lines' own time,
+	// filters, raw lines kept.
+	events := rec2.RecentEvents(slowlog.EventQuery{Node: "kafka-platform-prod-002", Limit: 1})
+	if len(events) != 1 || events[0].Message != "Connection with master lost." || !events[0].Time.Equal(time.Date(2024, 5, 1, 12, 0, 5, 0, time.UTC)) {
+		t.Errorf("newest engine event = %+v, want the one put last", events)
 	}
-	if err := json.Unmarshal([]byte(body), &resp); err != nil || code != 200 {
-		t.Fatalf("events API: %d %s (%v)", code, body, err)
-	}
-	if len(resp.Data) != 1 || resp.Data[0].Message != "Connection with master lost." || !resp.Data[0].Time.Equal(time.Date(2024, 5, 1, 12, 0, 5, 0, time.UTC)) {
-		t.Errorf("newest engine event = %+v, want the one put last", resp.Data)
-	}
-	_, body = apiBody(rec2.SlowlogHandler(), "/api/v1/slowlog?limit=1000")
-	var slow struct {
-		Data []SlowEntry `json:"data"`
-	}
-	if err := json.Unmarshal([]byte(body), &slow); err != nil {
-		t.Fatal(err)
-	}
+	slow := rec2.RecentSlow(slowlog.SlowQuery{Limit: 1000})
 	raw := 0
-	for i, e := range slow.Data {
+	for i, e := range slow {
 		if e.Raw != "" {
 			raw++
 		}
-		if i > 0 && e.Raw == "" && slow.Data[i-1].Raw == "" && e.Time.After(slow.Data[i-1].Time) && e.Node == slow.Data[i-1].Node {
-			t.Errorf("slowlog API not newest first at %d", i)
+		if i > 0 && e.Time.After(slow[i-1].Time) {
+			t.Errorf("slow history not newest first at %d: %v after %v", i, e.Time, slow[i-1].Time)
 		}
 	}
 	if raw != int(got2.slowUnparsed) {
 		t.Errorf("raw slow lines in the history = %d, want %v", raw, got2.slowUnparsed)
 	}
-	if slow.Data[0].Cmd != "keys" {
-		t.Errorf("newest slow entry = %+v, want the KEYS put last", slow.Data[0])
+	// Unparsed lines are ordered by their delivery time (they have no
+	// other), parsed ones by the node's timestamp in the line.
+	var newestParsed slowlog.SlowEntry
+	for _, e := range slow {
+		if e.Raw == "" {
+			newestParsed = e
+			break
+		}
+	}
+	if newestParsed.Cmd != "keys" || newestParsed.Time.Unix() != 1700000100 {
+		t.Errorf("newest parsed slow entry = %+v, want the KEYS put last (its Timestamp is the newest)", newestParsed)
 	}
 }
 
@@ -220,8 +225,8 @@ func TestSlowEntryCountedOnceAcrossSources(t *testing.T) {
 		t.Fatal(err)
 	}
 	const node = "kafka-platform-prod-001"
-	rec := testRecorder(false)
-	tr := NewTracker(rec)
+	rec := recorderOf(node)
+	tr := slowlog.NewTracker(rec, 1)
 	scrape(t, tr, exp, node)
 	for i := 0; i < 3; i++ {
 		if err := user.Incr(ctx, "n").Err(); err != nil {
@@ -267,5 +272,32 @@ func TestSlowEntryCountedOnceAcrossSources(t *testing.T) {
 	}
 	if got := sample(t, rec, "redis_slowlog_entries_total", map[string]string{"node": node, "cmd": "incr"}); got != 4 {
 		t.Errorf("incr entries after both sources = %v, want 4 (3 seen by both, 1 only in CloudWatch Logs)", got)
+	}
+}
+
+// exporterClient connects the way the daemon does: with the exporter's
+// CLIENT SETNAME name, so its own SLOWLOG/INFO commands are recognisable.
+func exporterClient(t *testing.T, s *redistest.Server) *redis.Client {
+	o := s.ClientOptions()
+	o.ClientName = exporterName
+	c := redis.NewClient(o)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func scrape(t *testing.T, tr *slowlog.Tracker, c *redis.Client, node string) {
+	t.Helper()
+	info, err := c.Info(context.Background(), "server").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	runID := ""
+	for _, l := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(l, "run_id:"); ok {
+			runID = v
+		}
+	}
+	if err := tr.Scrape(context.Background(), c, node, "0001", runID); err != nil {
+		t.Fatalf("Scrape: %v", err)
 	}
 }

@@ -51,9 +51,9 @@ func CommandLabel(name string) string {
 	return otherCommand
 }
 
-// validCommandLabel reports whether s is a value CommandLabel can return;
+// ValidCommandLabel reports whether s is a value CommandLabel can return;
 // the API rejects filters that could never match.
-func validCommandLabel(s string) bool {
+func ValidCommandLabel(s string) bool {
 	if s == otherCommand {
 		return true
 	}

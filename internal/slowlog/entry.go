@@ -19,6 +19,29 @@ const (
 	SourceCloudWatchLogs Source = "cloudwatch_logs" // ElastiCache log delivery
 )
 
+// SlowCommand is one slow command as a source read it, before the Recorder
+// bounds, redacts and attributes it. Everything in it may come from a
+// hostile peer.
+type SlowCommand struct {
+	// Node is the node's Name, or its CacheClusterId (the log delivery
+	// names nodes that way); the Recorder maps it to the group's node.
+	Node        string
+	CacheNodeID string
+	// ID is the node's slow log entry id; -1 when the source had none.
+	ID       int64
+	Time     time.Time
+	Duration time.Duration
+	// Name is the command name as the client sent it ("GET", "hset").
+	Name string
+	// Args are the literal arguments the source kept (nil when elided);
+	// ArgCount counts all arguments after the name, kept or elided.
+	Args       []string
+	ArgCount   int
+	ClientAddr string
+	ClientName string
+	Source     Source
+}
+
 // SlowEntry is one slow command as the exporter keeps it. Unless the
 // recorder was told to keep arguments, Args is nil and Command holds only the
 // command name and the argument count.
@@ -48,6 +71,17 @@ type SlowEntry struct {
 	Raw string `json:"raw,omitempty"`
 }
 
+// Bounds of what one history item keeps of hostile input.
+const (
+	// maxRawLen bounds an unparsed line and an engine log message.
+	maxRawLen = 1024
+	// maxFieldLen bounds names and addresses (node, client name, …).
+	maxFieldLen = 128
+	// maxKeptArgs is how many literal arguments an entry keeps; Redis
+	// itself keeps no more than 32 in SLOWLOG.
+	maxKeptArgs = 32
+)
+
 // moreArgs matches how ElastiCache and Redis itself write elided arguments.
 var moreArgs = regexp.MustCompile(`^\.\.\. \((\d+) more arguments\)$`)
 
@@ -73,6 +107,13 @@ func argsFromSlowlog(args []string, commandArgc int64) (name string, kept []stri
 	return name, kept, count
 }
 
+// commandFromRedis converts one SLOWLOG GET reply entry.
+func commandFromRedis(node string, s redis.SlowLog) SlowCommand {
+	name, literal, count := argsFromSlowlog(s.Args, s.CommandArgc)
+	return SlowCommand{Node: node, ID: s.ID, Time: s.Time, Duration: s.Duration, Name: name,
+		Args: literal, ArgCount: count, ClientAddr: s.ClientAddr, ClientName: s.ClientName, Source: SourceRedis}
+}
+
 // redactedCommand writes a command the way ElastiCache's delivery does:
 // the name, then how many arguments there were, never their values.
 func redactedCommand(cmd string, argCount int) string {
@@ -83,12 +124,17 @@ func redactedCommand(cmd string, argCount int) string {
 	return fmt.Sprintf("%s ... (%d more arguments)", name, argCount)
 }
 
-// truncateArg cuts an argument to maxLen bytes on a rune boundary.
-func truncateArg(s string, maxLen int) string {
+// TruncateArg cuts s to maxLen bytes on a rune boundary and marks the cut
+// with "..."; invalid UTF-8 becomes U+FFFD first, so the result is always
+// valid UTF-8.
+func TruncateArg(s string, maxLen int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
 	if len(s) <= maxLen {
 		return s
 	}
-	cut := maxLen
+	cut := max(maxLen, 0)
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
@@ -108,9 +154,10 @@ func (p argPolicy) apply(e *SlowEntry, literal []string) {
 		e.Command = redactedCommand(e.Cmd, e.ArgCount)
 		return
 	}
+	literal = literal[:min(len(literal), maxKeptArgs)]
 	e.Args = make([]string, len(literal))
 	for i, a := range literal {
-		e.Args[i] = truncateArg(a, p.maxLen)
+		e.Args[i] = TruncateArg(a, p.maxLen)
 	}
 	e.Command = strings.ToUpper(e.Cmd) + " " + strings.Join(e.Args, " ")
 	if rest := e.ArgCount - len(literal); rest > 0 {
@@ -118,42 +165,45 @@ func (p argPolicy) apply(e *SlowEntry, literal []string) {
 	}
 }
 
-// entryFromRedis converts one SLOWLOG GET reply entry.
-func entryFromRedis(node, shard string, s redis.SlowLog, p argPolicy) SlowEntry {
-	name, literal, count := argsFromSlowlog(s.Args, s.CommandArgc)
+// entry builds the kept form of c: the bounded cmd label, the arguments the
+// policy allows and every free-text field cut to its bound.
+func (p argPolicy) entry(c SlowCommand, node, shard string) SlowEntry {
+	count := max(c.ArgCount, len(c.Args))
 	e := SlowEntry{
 		Node:            node,
 		Shard:           shard,
-		ID:              s.ID,
-		Time:            s.Time.UTC(),
-		Duration:        s.Duration,
-		DurationSeconds: s.Duration.Seconds(),
-		Cmd:             CommandLabel(name),
+		CacheNodeID:     TruncateArg(c.CacheNodeID, maxFieldLen),
+		ID:              c.ID,
+		Time:            c.Time.UTC(),
+		Duration:        max(c.Duration, 0),
+		DurationSeconds: max(c.Duration, 0).Seconds(),
+		Cmd:             CommandLabel(c.Name),
 		ArgCount:        count,
-		ClientAddr:      s.ClientAddr,
-		ClientName:      s.ClientName,
-		Source:          SourceRedis,
+		ClientAddr:      TruncateArg(c.ClientAddr, maxFieldLen),
+		ClientName:      TruncateArg(c.ClientName, maxFieldLen),
+		Source:          c.Source,
 	}
-	p.apply(&e, literal)
+	p.apply(&e, c.Args)
 	return e
 }
 
-// entryFromLogLine converts a parsed ElastiCache slow log line. The node
-// label is the CacheClusterId, which is the adopted node name.
-func entryFromLogLine(l SlowLogLine, p argPolicy) SlowEntry {
-	e := SlowEntry{
-		Node:            l.CacheClusterID,
-		CacheNodeID:     l.CacheNodeID,
-		ID:              l.ID,
-		Time:            l.Time,
-		Duration:        l.Duration,
-		DurationSeconds: l.Duration.Seconds(),
-		Cmd:             CommandLabel(l.Command),
-		ArgCount:        l.ArgCount,
-		ClientAddr:      l.ClientAddr,
-		ClientName:      l.ClientName,
-		Source:          SourceCloudWatchLogs,
+// maxLabelBytes and labelValue are collect's rules for a label value read
+// from a peer (valid UTF-8, at most 128 bytes, a cut marked with "…"), so
+// that node and shard here equal those of the per-node Redis series.
+const maxLabelBytes = 128
+
+func labelValue(s string) string {
+	if len(s) <= maxLabelBytes && utf8.ValidString(s) {
+		return s
 	}
-	p.apply(&e, l.Args)
-	return e
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= maxLabelBytes {
+		return s
+	}
+	const ellipsis = "…"
+	cut := maxLabelBytes - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + ellipsis
 }

@@ -1,8 +1,7 @@
 package slowlog
 
-import "strings"
-
-// Engine events: the bounded set an engine log message is classified into.
+// Engine events: the bounded set an engine log message is classified into
+// (internal/logtail classifies; the Recorder counts only these).
 const (
 	EventFailover         = "failover"
 	EventFullSync         = "full_sync"
@@ -23,67 +22,28 @@ var engineEvents = []string{EventFailover, EventFullSync, EventPartialSync, Even
 	EventReplicaLost, EventPrimaryLinkLost, EventOOM, EventRDBSave, EventAOFRewrite, EventRestart,
 	EventClusterState, EventOther}
 
-// engineLevels lists every level label.
-var engineLevels = []string{"debug", "verbose", "notice", "warning", "unknown"}
+// Engine log levels: the bounded level label.
+const (
+	LevelDebug   = "debug"
+	LevelVerbose = "verbose"
+	LevelNotice  = "notice"
+	LevelWarning = "warning"
+	LevelUnknown = "unknown"
+)
 
-// eventRules are tried in order against the lower-cased message; the first
-// rule with a matching fragment wins, so the more specific ones come first
-// ("Partial resynchronization not possible" is a full sync, "Starting BGSAVE
-// for SYNC" is a sync and not a snapshot). The fragments are Redis 6.2–7.x
-// and Valkey log messages; "master"/"slave" and "primary"/"replica" both
-// appear depending on the version.
-var eventRules = []struct {
-	event     string
-	fragments []string
-}{
-	{EventFailover, []string{"failover", "master mode enabled", "primary mode enabled",
-		"setting secondary replication id", "configuration change detected",
-		"reconfiguring myself as a replica"}},
-	{EventFullSync, []string{"partial resynchronization not possible", "full resync",
-		"starting bgsave for sync", "sync: finished with success", "synchronization with replica",
-		"synchronization with slave", "sync: receiving", "sync: loading db", "sync: flushing old data"}},
-	{EventPartialSync, []string{"partial resynchronization", "partial resync"}},
-	{EventReplicaConnected, []string{"asks for synchronization", "replica is online", "slave is online",
-		"replica was connected", "slave was connected"}},
-	{EventReplicaLost, []string{"connection with replica", "connection with slave",
-		"disconnecting timedout replica", "disconnecting timedout slave", "replica lost", "slave lost"}},
-	{EventPrimaryLinkLost, []string{"connection with master lost", "connection with primary lost",
-		"master timeout", "primary timeout", "error condition on socket for sync",
-		"error reply to ping from master", "unable to connect to master", "unable to connect to primary"}},
-	{EventOOM, []string{"out of memory", "oom command not allowed", "can't allocate", "cannot allocate"}},
-	{EventRDBSave, []string{"background saving", "db saved on disk", "rdb:", "bgsave",
-		"saving the final rdb", "fork child for saving"}},
-	{EventAOFRewrite, []string{"append only file rewrit", "aof rewrite", "background aof",
-		"aof_rewrite", "rewriting aof"}},
-	{EventRestart, []string{"server initialized", "ready to accept connections", "redis is starting",
-		"valkey is starting", "redis version=", "received sigterm", "ready to exit",
-		"user requested shutdown", "oo0ooo0ooo0oo"}},
-	{EventClusterState, []string{"cluster state changed", "marking node", "fail message received",
-		"clear fail state", "slot migration"}},
-}
+var engineLevels = []string{LevelDebug, LevelVerbose, LevelNotice, LevelWarning, LevelUnknown}
 
-// ClassifyEngineMessage maps an engine log message to one bounded event.
-func ClassifyEngineMessage(msg string) string {
-	lower := strings.ToLower(msg)
-	for _, r := range eventRules {
-		for _, f := range r.fragments {
-			if strings.Contains(lower, f) {
-				return r.event
-			}
-		}
-	}
-	// "OOM" only as a word: "room" or "bloom" are not out of memory.
-	for _, w := range strings.FieldsFunc(msg, func(r rune) bool { return r < 'A' || r > 'Z' }) {
-		if w == "OOM" {
-			return EventOOM
-		}
-	}
-	return EventOther
-}
+// EngineEvents returns every event label, in a stable order.
+func EngineEvents() []string { return append([]string(nil), engineEvents...) }
 
-func validEvent(s string) bool {
-	for _, e := range engineEvents {
-		if e == s {
+// ValidEvent reports whether s is an event label.
+func ValidEvent(s string) bool { return contains(engineEvents, s) }
+
+func validLevel(s string) bool { return contains(engineLevels, s) }
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
 			return true
 		}
 	}

@@ -2,14 +2,13 @@ package slowlog
 
 import (
 	"bytes"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
 )
 
 const exporterName = "elasticache-exporter"
@@ -78,17 +77,19 @@ func exposition(t testing.TB, cs ...prometheus.Collector) string {
 	return b.String()
 }
 
-// apiBody calls a history handler and returns status and body.
-func apiBody(h http.Handler, url string) (int, string) {
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", url, nil))
-	return rec.Code, rec.Body.String()
-}
-
 func slowCfg(size int) config.SlowlogConfig {
 	return config.SlowlogConfig{Enabled: true, MaxArgLen: 8, HistorySize: size}
 }
 
 func logsCfg(size int) config.LogsConfig {
 	return config.LogsConfig{HistorySize: size}
+}
+
+// group is a cluster-mode-disabled group of the named nodes in shard "0".
+func group(names ...string) *topology.Topology {
+	t := &topology.Topology{Mode: topology.ModeReplication}
+	for _, n := range names {
+		t.Nodes = append(t.Nodes, topology.Node{Name: n, Addr: n, Shard: "0"})
+	}
+	return t
 }

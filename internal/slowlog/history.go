@@ -1,6 +1,7 @@
 package slowlog
 
 import (
+	"sort"
 	"sync"
 	"time"
 )
@@ -27,16 +28,17 @@ func (r *ring[T]) add(v T) {
 	}
 }
 
-// newest returns up to limit items that keep reports true, newest first.
-func (r *ring[T]) newest(limit int, keep func(*T) bool) []T {
+// matching returns the items keep reports true for, most recently added
+// first.
+func (r *ring[T]) matching(keep func(*T) bool) []T {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n := r.next
 	if r.full {
 		n = len(r.items)
 	}
-	out := make([]T, 0, min(limit, n))
-	for i := 0; i < n && len(out) < limit; i++ {
+	var out []T
+	for i := 0; i < n; i++ {
 		idx := (r.next - 1 - i + len(r.items)) % len(r.items)
 		if keep(&r.items[idx]) {
 			out = append(out, r.items[idx])
@@ -45,9 +47,24 @@ func (r *ring[T]) newest(limit int, keep func(*T) bool) []T {
 	return out
 }
 
+// newestFirst orders items by their own time, newest first, and keeps at
+// most limit. Items arrive in any time order (two sources, many nodes, log
+// lines delivered late); among equal times the one added last comes first.
+func newestFirst[T any](items []T, at func(*T) time.Time, limit int) []T {
+	sort.SliceStable(items, func(i, j int) bool { return at(&items[i]).After(at(&items[j])) })
+	if len(items) > limit {
+		items = items[:limit]
+	}
+	if items == nil {
+		items = []T{}
+	}
+	return items
+}
+
 // EngineEvent is one engine log line as the exporter keeps it.
 type EngineEvent struct {
 	Node        string    `json:"node"`
+	Shard       string    `json:"shard,omitempty"`
 	CacheNodeID string    `json:"cache_node_id,omitempty"`
 	Time        time.Time `json:"time"`
 	Level       string    `json:"level"`
@@ -58,5 +75,38 @@ type EngineEvent struct {
 	Raw string `json:"raw,omitempty"`
 }
 
-// maxRawLen bounds what an unparsed line keeps in the history.
-const maxRawLen = 1024
+// SlowQuery selects recent slow entries; empty fields match everything.
+type SlowQuery struct {
+	Node string
+	// Cmd is a value of CommandLabel.
+	Cmd   string
+	Limit int
+}
+
+// EventQuery selects recent engine events; empty fields match everything.
+type EventQuery struct {
+	Node string
+	// Event is one of EngineEvents.
+	Event string
+	Limit int
+}
+
+// RecentSlow returns up to q.Limit slow entries of both sources, newest
+// first by the entry's own time (the node's SLOWLOG timestamp or the
+// delivered line's), across nodes. The history keeps the last
+// slowlog.history_size entries recorded, in the order they were read.
+func (r *Recorder) RecentSlow(q SlowQuery) []SlowEntry {
+	items := r.slowHistory.matching(func(e *SlowEntry) bool {
+		return (q.Node == "" || e.Node == q.Node) && (q.Cmd == "" || e.Cmd == q.Cmd)
+	})
+	return newestFirst(items, func(e *SlowEntry) time.Time { return e.Time }, max(q.Limit, 0))
+}
+
+// RecentEvents returns up to q.Limit engine events, newest first by the
+// line's own time, across nodes.
+func (r *Recorder) RecentEvents(q EventQuery) []EngineEvent {
+	items := r.eventHistory.matching(func(e *EngineEvent) bool {
+		return (q.Node == "" || e.Node == q.Node) && (q.Event == "" || e.Event == q.Event)
+	})
+	return newestFirst(items, func(e *EngineEvent) time.Time { return e.Time }, max(q.Limit, 0))
+}

@@ -5,21 +5,17 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-
-	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
 )
 
 // The exported metrics pass the client_golang linter (names, units, HELP).
 func TestMetricsLint(t *testing.T) {
 	rec := testRecorder(false)
-	rec.recordSlow(SlowEntry{Node: "a", ID: 1, Time: t0, Cmd: "get", Source: SourceRedis})
+	rec.SetTopology(group("a"))
+	rec.RecordSlow(SlowCommand{Node: "a", ID: 1, Time: t0, Name: "get", Source: SourceRedis})
+	rec.RecordSlow(SlowCommand{Node: "elsewhere", ID: 1, Time: t0, Name: "get", Source: SourceRedis})
 	rec.recordMissed("a", 2)
-	rec.recordEngine(EngineEvent{Node: "a", Level: "notice", Event: EventRDBSave})
-	tl, err := NewTailer(config.LogsConfig{SlowLogGroup: "g", EngineLogGroup: "h", HistorySize: 1, Engine: "redis"}, nil, rec, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []prometheus.Collector{rec, tl, NewTracker(rec)} {
+	rec.RecordEngine(EngineEvent{Node: "a", Level: LevelNotice, Event: EventRDBSave})
+	for _, c := range []prometheus.Collector{rec, NewTracker(rec, 1)} {
 		problems, err := testutil.CollectAndLint(c)
 		if err != nil {
 			t.Fatal(err)

@@ -9,6 +9,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/collect"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
 )
 
 // SlowlogClient is what the tracker needs of a node connection; *redis.Client
@@ -28,15 +31,26 @@ var (
 		"Id of the newest SLOWLOG entry of the node at the last scrape (-1 when its buffer is empty).", []string{"node", "shard"}, nil)
 )
 
+// defaultConcurrency is how many nodes Update reads at once when
+// NewTracker is given no bound.
+const defaultConcurrency = 8
+
 // Tracker reads every node's slow log incrementally by entry id. One Tracker
 // serves all nodes; Scrape is safe to call for different nodes concurrently.
 type Tracker struct {
-	rec *Recorder
-	now func() time.Time
+	rec         *Recorder
+	now         func() time.Time
+	concurrency int
 
 	mu    sync.Mutex
 	nodes map[string]*trackedNode
+	topo  *topology.Topology // the newest group given; nil before the first
 }
+
+var (
+	_ collect.Collector    = (*Tracker)(nil)
+	_ prometheus.Collector = (*Tracker)(nil)
+)
 
 type trackedNode struct {
 	mu     sync.Mutex // one read of a node at a time
@@ -49,9 +63,93 @@ type trackedNode struct {
 	ok     bool // the gauges hold a successful read
 }
 
-// NewTracker returns a tracker that feeds rec.
-func NewTracker(rec *Recorder) *Tracker {
-	return &Tracker{rec: rec, now: time.Now, nodes: make(map[string]*trackedNode)}
+// NewTracker returns a tracker that feeds rec and reads at most concurrency
+// nodes at once in Update (scrape.concurrency; 8 when not positive).
+func NewTracker(rec *Recorder, concurrency int) *Tracker {
+	if concurrency <= 0 {
+		concurrency = defaultConcurrency
+	}
+	return &Tracker{rec: rec, now: time.Now, concurrency: concurrency, nodes: make(map[string]*trackedNode)}
+}
+
+// Name implements collect.Collector.
+func (t *Tracker) Name() string { return "slowlog" }
+
+// Update implements collect.Collector: it reads SLOWLOG on every node of the
+// round that answered INFO, on the round's connection and with the round's
+// run_id, at most the tracker's concurrency at once, then sends the gauges.
+// It fails when any node's read failed; the others are counted regardless.
+func (t *Tracker) Update(ctx context.Context, in *collect.Input, ch chan<- prometheus.Metric) error {
+	if in == nil {
+		return nil
+	}
+	t.SetTopology(in.Topology)
+	t.mu.Lock()
+	current := t.topo
+	t.mu.Unlock()
+
+	sem := make(chan struct{}, t.concurrency)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	tried := 0
+	for i := range in.Nodes {
+		n := &in.Nodes[i]
+		if !n.Up() || n.Client == nil {
+			continue
+		}
+		if _, ok := current.Node(n.Node.Name); current != nil && !ok {
+			continue // left the group since this round began
+		}
+		tried++
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("slowlog %s: not read before the round's deadline: %w", n.Node.Name, ctx.Err()))
+				mu.Unlock()
+				return
+			}
+			defer func() { <-sem }()
+			if err := t.Scrape(ctx, n.Client, n.Node.Name, n.Node.Shard, n.RunID()); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	t.Collect(ch)
+	if len(errs) == 0 {
+		return nil
+	}
+	// One line however many nodes failed: the first error and a count.
+	return fmt.Errorf("SLOWLOG read failed on %d of %d nodes, first: %w", len(errs), tried, errs[0])
+}
+
+// SetTopology makes t the group: nodes that left it are forgotten with
+// their gauges, and the recorder drops every series of theirs. Older
+// snapshots than the newest given are ignored. Call it from discovery's
+// OnChange; Update also takes each round's topology.
+func (t *Tracker) SetTopology(topo *topology.Topology) {
+	if topo == nil {
+		return
+	}
+	t.rec.SetTopology(topo)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.topo != nil && (t.topo == topo || topo.DiscoveredAt.Before(t.topo.DiscoveredAt)) {
+		return
+	}
+	t.topo = topo
+	for name := range t.nodes {
+		if _, ok := topo.Node(name); !ok {
+			delete(t.nodes, name)
+		}
+	}
 }
 
 // Scrape reads the node's new slow log entries and counts them. runID is
@@ -102,15 +200,13 @@ func (t *Tracker) Scrape(ctx context.Context, c SlowlogClient, node, shard, runI
 
 	t.rec.recordMissed(node, missed)
 	for _, s := range fresh {
-		if t.rec.ownEntry(s.ClientName) {
-			continue
-		}
-		t.rec.recordSlow(entryFromRedis(node, shard, s, t.rec.args))
+		t.rec.RecordSlow(commandFromRedis(node, s))
 	}
 	return nil
 }
 
-// Forget drops a node that left the topology, with its gauges.
+// Forget drops a node that left the topology, with its gauges (SetTopology
+// does this for every departed node, and the recorder's series too).
 func (t *Tracker) Forget(node string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -135,8 +231,9 @@ func (t *Tracker) Collect(ch chan<- prometheus.Metric) {
 	for name, n := range nodes {
 		n.gauges.Lock()
 		if n.ok {
-			ch <- prometheus.MustNewConstMetric(slowlogLengthDesc, prometheus.GaugeValue, float64(n.length), name, n.shard)
-			ch <- prometheus.MustNewConstMetric(slowlogLastIDDesc, prometheus.GaugeValue, float64(n.lastID), name, n.shard)
+			node, shard := labelValue(name), labelValue(n.shard)
+			ch <- prometheus.MustNewConstMetric(slowlogLengthDesc, prometheus.GaugeValue, float64(n.length), node, shard)
+			ch <- prometheus.MustNewConstMetric(slowlogLastIDDesc, prometheus.GaugeValue, float64(n.lastID), node, shard)
 		}
 		n.gauges.Unlock()
 	}

@@ -2,6 +2,7 @@ package slowlog
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -51,8 +52,9 @@ func TestTrackerCountsExactlyAcrossScrapesAndRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := testRecorder(false)
-	tr := NewTracker(rec)
+	tr := NewTracker(rec, 1)
 	const node = "node-a"
+	tr.SetTopology(group(node))
 	scrape(t, tr, exp, node) // first sight: baseline, nothing counted
 	if got := sample(t, rec, "redis_slowlog_entries_total", nil); got != 0 {
 		t.Fatalf("entries after the first scrape = %v, want 0 (baseline)", got)
@@ -117,7 +119,8 @@ func TestTrackerOverflowCountsMissed(t *testing.T) {
 	exp := exporterClient(t, s)
 	user := s.Client(t)
 	rec := testRecorder(false)
-	tr := NewTracker(rec)
+	tr := NewTracker(rec, 1)
+	tr.SetTopology(group("n"))
 	scrape(t, tr, exp, "n")
 	for i := 0; i < 10; i++ {
 		if err := user.Do(ctx, "DEBUG", "SLEEP", "0.025").Err(); err != nil {
@@ -143,13 +146,18 @@ func TestTrackerPrivacy(t *testing.T) {
 	user := s.Client(t)
 	for _, keep := range []bool{false, true} {
 		rec := testRecorder(keep)
-		tr := NewTracker(rec)
+		tr := NewTracker(rec, 1)
+		tr.SetTopology(group("n"))
 		scrape(t, tr, exp, "n")
 		if err := user.Set(ctx, "ksql-secret-key", "ksql-secret-value-0123456789", 0).Err(); err != nil {
 			t.Fatal(err)
 		}
 		scrape(t, tr, exp, "n")
-		_, body := apiBody(rec.SlowlogHandler(), "/api/v1/slowlog?cmd=set")
+		b, err := json.Marshal(rec.RecentSlow(SlowQuery{Cmd: "set", Limit: 100}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := string(b)
 		written := body + exposition(t, rec, tr)
 		if !keep {
 			if strings.Contains(written, "secret") {
