@@ -39,6 +39,9 @@ lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	@lint=$$(command -v golangci-lint || echo "$$($(GO) env GOPATH)/bin/golangci-lint"); \
+	  [ -x "$$lint" ] || { echo "golangci-lint is missing: run make deps"; exit 1; }; \
+	  echo "$$lint run ./..."; "$$lint" run ./...
 
 # Rewrites every generated file from its single source of truth: the alarm
 # definitions (rules for the chart, alarms.tf.json for the module) and the

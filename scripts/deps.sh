@@ -40,4 +40,10 @@ if ! command -v terraform >/dev/null; then
   echo "deps: terraform is not on PATH; installing it with go install"
   GOBIN="$(go env GOPATH)/bin" go install github.com/hashicorp/terraform@v1.11.4
 fi
+# golangci-lint for `make lint` (its configuration is .golangci.yml, v2).
+golangci_lint_version=v2.15.0
+if ! command -v golangci-lint >/dev/null && [ ! -x "$(go env GOPATH)/bin/golangci-lint" ]; then
+  echo "deps: installing golangci-lint $golangci_lint_version with go install"
+  GOBIN="$(go env GOPATH)/bin" go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$golangci_lint_version"
+fi
 go mod download
