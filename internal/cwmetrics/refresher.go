@@ -55,6 +55,7 @@ type stats struct {
 	apiErrors       float64
 	metricsRequests float64
 	lastFailed      bool
+	lastErr         error // why the last refresh failed; nil when it succeeded
 }
 
 // New validates the metric selection and builds a refresher. It does no I/O;
@@ -155,9 +156,12 @@ func (r *Refresher) Refresh(ctx context.Context) error {
 	r.stats.refreshed = true
 	r.stats.lastDuration = finished.Sub(started)
 	r.stats.lastFailed = err != nil
+	r.stats.lastErr = nil
 	if err != nil {
 		r.stats.failures++
-		return fmt.Errorf("CloudWatch refresh for %s..%s: %w", w.Start.Format(time.RFC3339), w.End.Format(time.RFC3339), err)
+		err = fmt.Errorf("CloudWatch refresh for %s..%s: %w", w.Start.Format(time.RFC3339), w.End.Format(time.RFC3339), err)
+		r.stats.lastErr = err
+		return err
 	}
 	r.lastEnd = w.End
 	r.stats.lastSuccess = finished

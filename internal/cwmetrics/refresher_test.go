@@ -15,6 +15,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/awsapi"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/collect"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
 )
 
@@ -358,6 +359,30 @@ func TestErrorKeepsLastValues(t *testing.T) {
 	if f := selfMetric(t, reg, "elasticache_exporter_cloudwatch_refresh_failures_total"); f != 1 {
 		t.Errorf("refresh_failures_total = %v, want 1", f)
 	}
+	// As a collector of the round: the cache is sent, and the failure
+	// turns its success to 0 until a refresh succeeds again.
+	if sent, err := runAsCollector(r); err == nil || !strings.Contains(err.Error(), "AccessDeniedException") || sent < len(want) {
+		t.Errorf("Update after a failed refresh = %d series, %v; want the cached %d and the error", sent, err, len(want))
+	}
+	clock.Advance(cfg.Period)
+	if err := r.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runAsCollector(r); err != nil {
+		t.Errorf("Update after a successful refresh = %v, want nil", err)
+	}
+}
+
+// runAsCollector runs the refresher as a round's collector and counts what it sent.
+func runAsCollector(r *Refresher) (int, error) {
+	ch := make(chan prometheus.Metric, 10000)
+	err := r.Update(context.Background(), &collect.Input{}, ch)
+	close(ch)
+	n := 0
+	for range ch {
+		n++
+	}
+	return n, err
 }
 
 // TestStaleSeriesDisappear: values that no refresh renews vanish once older
