@@ -14,7 +14,7 @@ LDFLAGS   := -s -w \
 GOTEST_TIMEOUT ?= 15m
 FUZZTIME  ?= 30s
 
-.PHONY: all deps build test test-go test-terraform check-generated lint generate bench fuzz demo image clean
+.PHONY: all deps build test test-go test-terraform check-generated lint generate bench fuzz demo image e2e-image e2e-k8s clean
 
 all: build
 
@@ -78,9 +78,24 @@ demo: deps build
 	$(GO) build -o bin/demo ./demo
 	@bin/demo -exporter $(BIN)
 
+# The container image without a Docker engine or a registry (docs/image.md):
+# static binaries for linux/amd64 and linux/arm64 assembled FROM scratch by
+# tools/ociimage into dist/elasticache-exporter.oci.tar, an OCI archive for
+# `podman load` / `docker load`; the same digest from the same commit.
 image:
-	@command -v docker >/dev/null && docker info >/dev/null 2>&1 || { echo "make image needs a running Docker engine"; exit 1; }
-	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) -t elasticache-exporter:$(VERSION) .
+	GO=$(GO) LDFLAGS='$(LDFLAGS)' VERSION=$(VERSION) REVISION=$(REVISION) scripts/image.sh
+
+# Builds the image, loads it into podman and runs it as the chart does
+# (read-only, all capabilities dropped, user 65532) against a real
+# redis-server. `make test` runs the same test on a host-arch image when
+# podman is installed (make deps installs it).
+e2e-image: deps image
+	IMAGE_E2E=required IMAGE_ARCHIVE=$(CURDIR)/dist/elasticache-exporter.oci.tar $(GO) test -count=1 -run TestImage -v ./deploy/imagetest
+
+# Installs the chart into a real kube-apiserver and etcd on loopback, built
+# by ../shared/k8s/ (not part of `make test`: the first build takes ~15 min).
+e2e-k8s: deps
+	HELM=$$(scripts/helm.sh) scripts/e2e-k8s.sh
 
 clean:
 	rm -rf bin
