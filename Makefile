@@ -60,9 +60,12 @@ check-generated:
 	{ echo "generated files are stale: run 'make generate' and commit the result"; exit 1; }
 
 # Benchmarks (not part of `make test`): the side-by-side with redis_exporter
-# and the Go micro-benchmarks (run by bench/compare), written to BENCHMARKS.md.
+# and the Go micro-benchmarks (run by bench/compare), then the scale run of
+# issue #11 against a stub cluster of 300, 1,500 and 3,000 nodes (bench/scale,
+# ~10 min; SCALE_SIZES=300 for one size), written to BENCHMARKS.md.
 bench: deps build
 	$(GO) run ./bench/compare -exporter $(BIN) -out BENCHMARKS.md
+	$(GO) run ./bench/scale -exporter $(BIN) -sizes $(or $(SCALE_SIZES),300,1500,3000) -out BENCHMARKS.md
 
 # Long fuzzing of every parser (not part of `make test`).
 fuzz:

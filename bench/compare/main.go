@@ -27,6 +27,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/elasticache-exporter/elasticache-exporter/bench/scale/mdsection"
 )
 
 type options struct {
@@ -75,7 +77,15 @@ func runMain() int {
 		fmt.Fprintln(os.Stderr, "compare:", err)
 		return 1
 	}
-	if err := os.WriteFile(o.out, []byte(rep.render()), 0o644); err != nil {
+	// The report is rewritten whole, but the blocks other tools generate
+	// into it (bench/scale's section, between <!-- NAME:begin/end -->
+	// markers) are carried over.
+	old, err := os.ReadFile(o.out)
+	if err != nil && !os.IsNotExist(err) {
+		fmt.Fprintln(os.Stderr, "compare:", err)
+		return 1
+	}
+	if err := os.WriteFile(o.out, []byte(mdsection.Carry(string(old), rep.render())), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, "compare:", err)
 		return 1
 	}
