@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/collect"
 )
 
 // testDeps are handler dependencies with no daemon behind them: /probe
@@ -22,8 +24,9 @@ func testDeps(t *testing.T) Deps {
 	t.Helper()
 	return Deps{
 		TelemetryPath: "/metrics",
-		Gatherer:      prometheus.NewRegistry(),
-		Scrape:        func(context.Context, time.Duration) []prometheus.Metric { return nil },
+		Scrape: func(context.Context, time.Duration) *collect.Exposition {
+			return &collect.Exposition{Plain: []byte("redis_up 1\n")}
+		},
 		Probe: func(context.Context, string) (prometheus.Collector, bool) {
 			return nil, false
 		},
