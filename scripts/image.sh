@@ -8,7 +8,8 @@
 #
 # Environment (make image sets them): GO, LDFLAGS, VERSION, REVISION;
 # IMAGE_PLATFORMS (default "linux/amd64 linux/arm64/v8"), IMAGE_ARCHIVE
-# (default dist/elasticache-exporter.oci.tar).
+# (default dist/elasticache-exporter.oci.tar); IMAGE_BENCHMARKS=BENCHMARKS.md
+# also writes the sizes into that report's Image section.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,4 +40,5 @@ done
 
 mkdir -p "$(dirname "$IMAGE_ARCHIVE")"
 "$GO" run ./tools/ociimage -out "$IMAGE_ARCHIVE" -version "$VERSION" -revision "$REVISION" \
-	-created "$created" -ca-bundle "$CA_BUNDLE" -ca-version "$ca_version" "${binaries[@]}"
+	-created "$created" -ca-bundle "$CA_BUNDLE" -ca-version "$ca_version" \
+	${IMAGE_BENCHMARKS:+-benchmarks "$IMAGE_BENCHMARKS"} "${binaries[@]}"

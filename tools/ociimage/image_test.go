@@ -6,9 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -374,5 +377,71 @@ func TestBuildRefuses(t *testing.T) {
 		if _, err := Build(spec); err == nil {
 			t.Errorf("%s: Build succeeded", name)
 		}
+	}
+}
+
+// -benchmarks writes the Image block of BENCHMARKS.md with a row per
+// platform and keeps the rest of the report.
+func TestBenchmarksBlock(t *testing.T) {
+	dir := t.TempDir()
+	report := filepath.Join(dir, "BENCHMARKS.md")
+	if err := os.WriteFile(report, []byte("# Benchmarks\n\nother tools' text\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "img.oci.tar")
+	runOK(t, append(testInputs(t, dir, time.Now(), out), "-benchmarks", report))
+	runOK(t, append(testInputs(t, dir, time.Now(), out), "-benchmarks", report)) // replaces, never appends twice
+	data, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	for _, want := range []string{"# Benchmarks\n\nother tools' text\n", "<!-- image:begin -->\n## Image\n", "| linux/amd64 | 0.0 MB |", "| linux/arm64/v8 | 0.0 MB |", "v9.9.9", "<!-- image:end -->"} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("BENCHMARKS.md lacks %q:\n%s", want, doc)
+		}
+	}
+	if n := strings.Count(doc, "## Image"); n != 1 {
+		t.Errorf("%d Image sections after two runs, want 1", n)
+	}
+}
+
+// The Dockerfile (for users with a Docker engine, not built here) builds
+// the binary with make's flags and runs it as this image does.
+func TestDockerfileMatches(t *testing.T) {
+	read := func(name string) string {
+		data, err := os.ReadFile(filepath.Join("..", "..", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	dockerfile, makefile := read("Dockerfile"), read("Makefile")
+	for _, want := range []string{
+		"USER " + fmt.Sprintf("%d:%d", nonrootUID, nonrootGID) + "\n",
+		`ENTRYPOINT ["` + binaryPath + `"]`,
+		"EXPOSE " + strings.TrimSuffix(listenPort, "/tcp") + "\n",
+		"COPY --from=build /out/exporter " + binaryPath + "\n",
+		"CGO_ENABLED=0", "go build -trimpath", `-ldflags "-s -w`,
+	} {
+		if !strings.Contains(dockerfile, want) {
+			t.Errorf("Dockerfile lacks %q", want)
+		}
+	}
+	// The version stamps: the same variables, and the same constant values.
+	stamps := regexp.MustCompile(`-X (github.com/prometheus/common/version\.\w+)=(\S+)`)
+	collect := func(text string) map[string]string {
+		m := map[string]string{}
+		for _, s := range stamps.FindAllStringSubmatch(text, -1) {
+			v := strings.Trim(s[2], `"\`)
+			if strings.Contains(v, "$") {
+				v = "(variable)"
+			}
+			m[s[1]] = v
+		}
+		return m
+	}
+	if d, m := collect(dockerfile), collect(makefile); !reflect.DeepEqual(d, m) || len(m) == 0 {
+		t.Errorf("version stamps differ:\nDockerfile %v\nMakefile   %v", d, m)
 	}
 }

@@ -48,6 +48,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	created := fl.String("created", os.Getenv("SOURCE_DATE_EPOCH"), "Unix seconds of every timestamp in the image (default $SOURCE_DATE_EPOCH, else 0); make image passes the commit time")
 	caBundle := fl.String("ca-bundle", "/etc/ssl/certs/ca-certificates.crt", "the CA bundle to install (Debian's ca-certificates)")
 	caVersion := fl.String("ca-version", "", "the ca-certificates package version, recorded as a label")
+	benchmarks := fl.String("benchmarks", "", "also write the sizes into the image block of this Markdown report (BENCHMARKS.md)")
 	if err := fl.Parse(args); err != nil {
 		return 2
 	}
@@ -75,6 +76,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := report(stdout, *out, ref, idx); err != nil {
 		fmt.Fprintf(stderr, "ociimage: %v\n", err)
 		return 1
+	}
+	if *benchmarks != "" {
+		if err := writeBenchmarks(*benchmarks, idx, spec, time.Now()); err != nil {
+			fmt.Fprintf(stderr, "ociimage: -benchmarks: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "wrote the image sizes to %s\n", *benchmarks)
 	}
 	return 0
 }
