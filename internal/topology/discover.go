@@ -148,23 +148,107 @@ func SeedTopology(seeds []string) *Topology {
 	return t
 }
 
-// RedisSource discovers the group from the first seed that answers.
+// SeedOptions configures discovery from seed nodes.
+type SeedOptions struct {
+	// Allow lists the announced addresses discovery may dial besides the
+	// seeds and their hosts (AllowRule: host:port, host, CIDR or host glob).
+	Allow []string
+	// Logger receives one warning per refused address.
+	Logger *slog.Logger
+	// Resolver resolves the seeds' host names; nil is net.DefaultResolver.
+	Resolver *net.Resolver
+}
+
+// SeedDiscovery finds the group from the first seed that answers, and dials
+// the addresses the nodes announce only under its policy (policy.go).
+type SeedDiscovery struct {
+	seeds    []string
+	clients  ClientSource
+	logger   *slog.Logger
+	resolver *net.Resolver
+
+	mu     sync.Mutex
+	allow  []AllowRule
+	warned map[string]bool // refused addresses already logged
+}
+
+// maxWarned bounds the refused addresses remembered for logging once each;
+// beyond it, further new ones are not logged one by one.
+const maxWarned = 1024
+
+// NewSeedDiscovery returns discovery from seeds. It fails when an Allow
+// entry does not parse.
+func NewSeedDiscovery(seeds []string, clients ClientSource, opts SeedOptions) (*SeedDiscovery, error) {
+	allow, err := ParseAllowRules(opts.Allow)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Resolver == nil {
+		opts.Resolver = net.DefaultResolver
+	}
+	return &SeedDiscovery{seeds: append([]string(nil), seeds...), clients: clients, logger: opts.Logger,
+		resolver: opts.Resolver, allow: allow, warned: map[string]bool{}}, nil
+}
+
+// SetAllow replaces the allow list (on reload); a bad list keeps the old.
+func (d *SeedDiscovery) SetAllow(patterns []string) error {
+	allow, err := ParseAllowRules(patterns)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.allow = allow
+	d.mu.Unlock()
+	return nil
+}
+
+// RedisSource discovers the group from the first seed that answers, with
+// no allow list: announced addresses are dialled only when they are seeds
+// or on a seed's host.
 func RedisSource(seeds []string, clients ClientSource) Source {
-	return func(ctx context.Context) (*Topology, error) {
-		var errs []error
-		for _, seed := range seeds {
-			t, err := discoverFrom(ctx, clients, seed)
-			if err == nil {
-				return t, nil
-			}
-			errs = append(errs, fmt.Errorf("seed %s: %w", seed, err))
+	d, _ := NewSeedDiscovery(seeds, clients, SeedOptions{}) // no allow list: cannot fail
+	return d.Discover
+}
+
+// Discover is the Source: the group as the first seed that answers sees it.
+func (d *SeedDiscovery) Discover(ctx context.Context) (*Topology, error) {
+	d.mu.Lock()
+	allow := d.allow
+	d.mu.Unlock()
+	run := newPolicyRun(ctx, d.seeds, allow, d.resolver)
+	var errs []error
+	for _, seed := range d.seeds {
+		t, err := d.discoverFrom(ctx, run, seed)
+		if err == nil {
+			run.record(t)
+			d.warnRefused(t)
+			return t, nil
 		}
-		return nil, fmt.Errorf("discover: %w", errors.Join(errs...))
+		errs = append(errs, fmt.Errorf("seed %s: %w", seed, err))
+	}
+	return nil, fmt.Errorf("discover: %w", errors.Join(errs...))
+}
+
+// warnRefused logs each refused address once per process.
+func (d *SeedDiscovery) warnRefused(t *Topology) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, r := range t.Refused {
+		if d.warned[r.Addr] || len(d.warned) >= maxWarned {
+			continue
+		}
+		d.warned[r.Addr] = true
+		d.logger.Warn("discovery refused an address a node announced; it is not dialled",
+			"address", r.Addr, "announced_by", r.AnnouncedBy, "reason", r.Reason,
+			"fix", "if it belongs to the group, add it (or its network as a CIDR) to discovery.allowed_addresses, or adopt the group with elasticache.replication_group_id")
 	}
 }
 
-func discoverFrom(ctx context.Context, clients ClientSource, seed string) (*Topology, error) {
-	c := clients.Client(seed, "")
+func (d *SeedDiscovery) discoverFrom(ctx context.Context, run *policyRun, seed string) (*Topology, error) {
+	c := d.clients.Client(seed, "")
 	text, err := c.Info(ctx, "server", "replication", "cluster").Result()
 	if err != nil {
 		return nil, fmt.Errorf("INFO: %w", err)
@@ -174,24 +258,31 @@ func discoverFrom(ctx context.Context, clients ClientSource, seed string) (*Topo
 		return nil, err
 	}
 	if info.ClusterEnabled() {
-		return discoverCluster(ctx, c, clients, seed)
+		return discoverCluster(ctx, c, run, seed)
 	}
-	return discoverReplication(ctx, clients, seed, info)
+	return d.discoverReplication(ctx, run, seed, info)
 }
 
 // discoverReplication follows INFO replication: a primary lists its
-// replicas, a replica names its primary.
-func discoverReplication(ctx context.Context, clients ClientSource, seed string, seedInfo redisinfo.Info) (*Topology, error) {
+// replicas, a replica names its primary. Both are announcements, dialled
+// only when the policy accepts them.
+func (d *SeedDiscovery) discoverReplication(ctx context.Context, run *policyRun, seed string, seedInfo redisinfo.Info) (*Topology, error) {
 	if seedInfo.Role() == "master" {
-		return FromPrimaryInfo(seed, seedInfo), nil
+		return fromPrimaryInfo(seed, seedInfo, run), nil
 	}
 	host, _ := seedInfo.Get("master_host")
 	port, _ := seedInfo.Get("master_port")
 	if host == "" || port == "" {
 		return nil, fmt.Errorf("replica reports no master_host/master_port")
 	}
-	primary := net.JoinHostPort(host, port)
-	text, err := clients.Client(primary, "").Info(ctx, "replication").Result()
+	primary, ok := run.accept(host, port, seed)
+	if !ok {
+		// Only the seed is known: it shows, with its primary unknown.
+		t := &Topology{Mode: ModeReplication, Nodes: []Node{{Name: seed, Addr: seed, Shard: "0", Role: RoleReplica}}}
+		t.Shards = []Shard{{Name: "0", Nodes: []string{seed}}}
+		return t, nil
+	}
+	text, err := d.clients.Client(primary, "").Info(ctx, "replication").Result()
 	if err != nil {
 		// The primary is unreachable: report what we know so it shows as
 		// down instead of disappearing.
@@ -206,7 +297,7 @@ func discoverReplication(ctx context.Context, clients ClientSource, seed string,
 	if err != nil {
 		return nil, fmt.Errorf("primary %s: %w", primary, err)
 	}
-	t := FromPrimaryInfo(primary, info)
+	t := fromPrimaryInfo(primary, info, run)
 	if _, ok := t.ByAddr(seed); !ok {
 		// The seed is a replica its primary does not list (link down).
 		t.Nodes = append(t.Nodes, Node{Name: seed, Addr: seed, Shard: "0", Role: RoleReplica, PrimaryName: primary})
@@ -216,8 +307,15 @@ func discoverReplication(ctx context.Context, clients ClientSource, seed string,
 }
 
 // FromPrimaryInfo builds a cluster-mode-disabled topology from a primary's
-// INFO replication.
+// INFO replication, taking every replica it lists (no policy: for parsing
+// and tests; discovery applies its policy).
 func FromPrimaryInfo(primary string, info redisinfo.Info) *Topology {
+	return fromPrimaryInfo(primary, info, nil)
+}
+
+// fromPrimaryInfo is FromPrimaryInfo keeping only the replicas run accepts
+// (all well-formed ones when run is nil).
+func fromPrimaryInfo(primary string, info redisinfo.Info, run *policyRun) *Topology {
 	t := &Topology{Mode: ModeReplication}
 	t.Nodes = append(t.Nodes, Node{Name: primary, Addr: primary, Shard: "0", Role: RolePrimary})
 	shard := Shard{Name: "0", Primary: primary, Nodes: []string{primary}}
@@ -230,6 +328,15 @@ func FromPrimaryInfo(primary string, info redisinfo.Info) *Topology {
 			continue
 		}
 		addr := net.JoinHostPort(r.IP, strconv.Itoa(r.Port))
+		if run != nil {
+			var ok bool
+			if addr, ok = run.accept(r.IP, strconv.Itoa(r.Port), primary); !ok {
+				continue
+			}
+		}
+		if _, dup := t.ByAddr(addr); dup {
+			continue
+		}
 		t.Nodes = append(t.Nodes, Node{Name: addr, Addr: addr, Shard: "0", Role: RoleReplica, PrimaryName: primary})
 		shard.Nodes = append(shard.Nodes, addr)
 	}
@@ -247,22 +354,69 @@ func isReplicaField(k string) bool {
 	return err == nil
 }
 
-func discoverCluster(ctx context.Context, c *redis.Client, _ ClientSource, seed string) (*Topology, error) {
+// discoverCluster reads the cluster's membership from the seed. Every node
+// in that view is trusted (it is the cluster's own view, not one node's
+// announcement); only malformed addresses are refused.
+func discoverCluster(ctx context.Context, c *redis.Client, run *policyRun, seed string) (*Topology, error) {
 	useTLS := c.Options().TLSConfig != nil
+	var t *Topology
 	shards, err := c.ClusterShards(ctx).Result()
 	if err == nil {
-		return FromClusterShards(shards, useTLS, seedHost(seed)), nil
+		t = FromClusterShards(shards, useTLS, seedHost(seed))
+	} else {
+		// CLUSTER SHARDS is Redis 7.0+; older engines have CLUSTER NODES only.
+		text, nerr := c.ClusterNodes(ctx).Result()
+		if nerr != nil {
+			return nil, fmt.Errorf("CLUSTER SHARDS: %v; CLUSTER NODES: %w", err, nerr)
+		}
+		nodes, perr := redisinfo.ParseClusterNodes(text)
+		if perr != nil {
+			return nil, perr
+		}
+		t = FromClusterNodes(nodes, seedHost(seed))
 	}
-	// CLUSTER SHARDS is Redis 7.0+; older engines have CLUSTER NODES only.
-	text, nerr := c.ClusterNodes(ctx).Result()
-	if nerr != nil {
-		return nil, fmt.Errorf("CLUSTER SHARDS: %v; CLUSTER NODES: %w", err, nerr)
+	dropMalformed(t, run, seed)
+	return t, nil
+}
+
+// dropMalformed removes the nodes whose address cannot be dialled.
+func dropMalformed(t *Topology, run *policyRun, by string) {
+	bad := map[string]bool{}
+	kept := t.Nodes[:0]
+	for _, n := range t.Nodes {
+		host, port, err := net.SplitHostPort(n.Addr)
+		if err == nil {
+			_, err = parseAnnounced(host, port)
+		}
+		if err != nil {
+			run.refuse(n.Addr, by, refusedMalformed+": "+err.Error())
+			bad[n.Name] = true
+			continue
+		}
+		kept = append(kept, n)
 	}
-	nodes, perr := redisinfo.ParseClusterNodes(text)
-	if perr != nil {
-		return nil, perr
+	t.Nodes = kept
+	if len(bad) == 0 {
+		return
 	}
-	return FromClusterNodes(nodes, seedHost(seed)), nil
+	for i := range t.Shards {
+		s := &t.Shards[i]
+		names := s.Nodes[:0]
+		for _, n := range s.Nodes {
+			if !bad[n] {
+				names = append(names, n)
+			}
+		}
+		s.Nodes = names
+		if bad[s.Primary] {
+			s.Primary = ""
+		}
+	}
+	for i := range t.Nodes {
+		if bad[t.Nodes[i].PrimaryName] {
+			t.Nodes[i].PrimaryName = ""
+		}
+	}
 }
 
 func seedHost(seed string) string {
@@ -406,6 +560,10 @@ func (d *Discoverer) retainMissing(t, old *Topology) {
 	for _, n := range old.Nodes {
 		if _, ok := t.Node(n.Name); ok {
 			continue
+		}
+		if t.IsRefused(n.Addr) {
+			delete(d.lastSeen, n.Name)
+			continue // refused now: never dialled again
 		}
 		seen, ok := d.lastSeen[n.Name]
 		if !ok || now.Sub(seen) > d.RetainMissing {

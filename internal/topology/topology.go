@@ -67,6 +67,27 @@ type Topology struct {
 	Nodes        []Node    `json:"nodes"`
 	Shards       []Shard   `json:"shards"`
 	DiscoveredAt time.Time `json:"discovered_at"`
+	// Refused lists (up to 100 of) the addresses nodes announced that
+	// discovery did not dial (see policy.go); RefusedCount counts them all.
+	Refused      []RefusedAddress `json:"refused_addresses,omitempty"`
+	RefusedCount int              `json:"refused_count,omitempty"`
+	// refused holds every refused address, so that a node refused now is
+	// not carried over from an earlier topology.
+	refused map[string]bool
+}
+
+// RefusedAddress is an address a node announced that discovery refused to
+// dial with the group's credentials.
+type RefusedAddress struct {
+	Addr string `json:"address"`
+	// AnnouncedBy is the node whose INFO replication named it.
+	AnnouncedBy string `json:"announced_by"`
+	Reason      string `json:"reason"`
+}
+
+// IsRefused reports whether discovery refused to dial addr.
+func (t *Topology) IsRefused(addr string) bool {
+	return t != nil && t.refused[addr]
 }
 
 // Node returns the node with the given name.
