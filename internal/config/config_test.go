@@ -69,6 +69,7 @@ redis.addrs[1]: holds credentials without a scheme; write it as redis://user:pas
 redis.addrs[2]: has a path, ?query or #fragment after the host; write it as redis://user:password@host:6379, URL-escaping / ? # @ and % in the password (%2F %3F %23 %40 %25) (the address is not shown: it may hold a password)
 redis.addrs[3]: has no host; write it as redis://host:6379 (the address is not shown: it may hold a password)
 redis.tls.server_name "bad name": is not a DNS name or an IP address; use the host name on the nodes' certificates, or leave it empty
+discovery.allowed_addresses[1] "10.0.0.0/33": is not a CIDR; write host:port, a host, a CIDR such as 10.0.0.0/16, or a host glob such as *.cache.amazonaws.com
 probe.allow[0] "10.0.0.5": is not host:port; write it as host:6379
 probe.allow[1] "10.0.0.6:0": its port is not a number from 1 to 65535; write it as host:6379`,
 	"invalid-cloudwatch.yml": `cloudwatch.metrics.add[0]: "CPUUtilisation" is not an AWS/ElastiCache metric; use one of ` + strings.Join(CloudWatchMetricNames, ", ") + `

@@ -1,20 +1,84 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"net"
+	"path"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
-// DiscoveryConfig controls how often the group's membership is re-read.
+// DiscoveryConfig controls how often the group's membership is re-read and
+// which announced addresses discovery may dial.
 type DiscoveryConfig struct {
 	Interval time.Duration `yaml:"interval"`
+	// AllowedAddresses admits addresses nodes announce (INFO replication)
+	// besides the seeds and their hosts: host:port, a host (any port), a
+	// CIDR (any port) or a host glob. internal/topology parses them; a test
+	// keeps both readings equal.
+	AllowedAddresses []string `yaml:"allowed_addresses,omitempty"`
 }
 
 func (c *DiscoveryConfig) setDefaults() { c.Interval = 30 * time.Second }
 
+// maxAllowedAddresses bounds discovery.allowed_addresses: every announced
+// address is matched against each entry.
+const maxAllowedAddresses = 1024
+
 func (c *DiscoveryConfig) validate() []error {
+	var errs []error
 	if c.Interval < time.Second || c.Interval > time.Hour {
-		return []error{fieldError("discovery.interval", fmt.Sprintf("%s is outside 1s..1h", c.Interval), "use e.g. 30s (default)")}
+		errs = append(errs, fieldError("discovery.interval", fmt.Sprintf("%s is outside 1s..1h", c.Interval), "use e.g. 30s (default)"))
+	}
+	if len(c.AllowedAddresses) > maxAllowedAddresses {
+		errs = append(errs, fieldError("discovery.allowed_addresses", fmt.Sprintf("has %d entries", len(c.AllowedAddresses)), fmt.Sprintf("use at most %d; a CIDR covers many addresses", maxAllowedAddresses)))
+	}
+	for i, a := range c.AllowedAddresses {
+		if err := checkAllowedAddress(a); err != nil {
+			errs = append(errs, fieldError(fmt.Sprintf("discovery.allowed_addresses[%d] %s", i, quote(a)), err.Error(),
+				"write host:port, a host, a CIDR such as 10.0.0.0/16, or a host glob such as *.cache.amazonaws.com"))
+		}
+	}
+	return errs
+}
+
+// checkAllowedAddress accepts what topology.ParseAllowRules does.
+func checkAllowedAddress(p string) error {
+	s := strings.TrimSpace(p)
+	if s == "" || len(s) > 300 || !utf8.ValidString(s) {
+		return errors.New("is empty, longer than 300 bytes or not text")
+	}
+	if strings.Contains(s, "/") {
+		if _, _, err := net.ParseCIDR(s); err != nil {
+			return errors.New("is not a CIDR")
+		}
+		return nil
+	}
+	host := s
+	if h, port, err := net.SplitHostPort(s); err == nil {
+		if err := checkPort(port, 1); err != nil {
+			return err
+		}
+		host = h
+	} else if strings.Count(s, ":") == 1 {
+		return errors.New("is not host:port")
+	}
+	if host == "" {
+		return errors.New("has no host")
+	}
+	if net.ParseIP(host) != nil {
+		return nil
+	}
+	host = strings.ToLower(host)
+	if _, err := path.Match(host, ""); err != nil {
+		return errors.New("is not a valid glob")
+	}
+	for _, c := range host {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.ContainsRune(".-_*?[]^!:", c)) {
+			return errors.New("holds a character that cannot appear in a host name")
+		}
 	}
 	return nil
 }

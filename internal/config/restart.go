@@ -11,7 +11,7 @@ import (
 // whose clients, loops or tails are built once. A change to one of them is
 // accepted by a reload but takes effect only after a restart.
 var restartOnly = []string{
-	"redis.addrs", "redis.client_name",
+	"redis.addrs", "redis.client_name", "discovery.allowed_addresses",
 	"aws", "elasticache", "cloudwatch", "slowlog", "logs", "provision",
 	"alarms.cloudwatch",
 }

@@ -32,6 +32,7 @@ func TestRestartOnly(t *testing.T) {
 		{"seeds", func(c *Config) { c.Redis.Addrs = []string{"10.0.0.2:6379"} }, []string{"redis.addrs"}},
 		{"seed order", func(c *Config) { c.Redis.Addrs = []string{"10.0.0.2:6379", "10.0.0.1:6379"} }, []string{"redis.addrs"}},
 		{"client name", func(c *Config) { c.Redis.ClientName = "other" }, []string{"redis.client_name"}},
+		{"discovery's allow list", func(c *Config) { c.Discovery.AllowedAddresses = []string{"10.0.0.0/16"} }, []string{"discovery.allowed_addresses"}},
 		{"sections built once", func(c *Config) {
 			c.AWS.Region = "us-east-1"
 			c.ElastiCache.ReplicationGroupID = "other-group"
