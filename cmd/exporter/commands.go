@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"os/signal"
 
 	"github.com/alecthomas/kingpin/v2"
 
@@ -40,14 +38,12 @@ func registerCommands(ka *kingpin.Application) *commands {
 	return c
 }
 
-func (c *commands) run(cmd string, f *flags, stdout, stderr io.Writer, logger *slog.Logger) int {
+func (c *commands) run(ctx context.Context, cmd string, f *flags, stdout, stderr io.Writer, logger *slog.Logger) int {
 	cfg, err := f.loadOffline()
 	if err != nil {
 		fmt.Fprintf(stderr, "configuration is invalid:\n%v\n", err)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	switch cmd {
 	case c.rules.FullCommand():
 		out, err := app.RulesFile(cfg)

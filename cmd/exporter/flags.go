@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
+	"github.com/elasticache-exporter/elasticache-exporter/provision"
 )
 
 // flags are the command-line overrides of the YAML file. A flag the user
@@ -33,7 +37,7 @@ func registerFlags(ka *kingpin.Application) *flags {
 		return cl.IsSetByUser(b)
 	}
 	f.configFile = ka.Flag("config.file", "YAML configuration file (see docs/configuration.md).").String()
-	f.configCheck = ka.Flag("config.check", "Validate the configuration and exit: 0 when valid, 2 with the bad fields named.").Bool()
+	f.configCheck = ka.Flag("config.check", "Run the checks of the daemon's start (configuration, secrets, TLS and web files, listen addresses) and exit: 0 when valid, 2 with every bad field named. With a subcommand, check its configuration and do nothing else.").Bool()
 	f.listen = ka.Flag("web.listen-address", "Addresses to listen on (repeatable).").Default(":9763").Strings()
 	f.webConfig = ka.Flag("web.config.file", "exporter-toolkit web configuration (TLS, basic auth).").Default("").String()
 	f.telemetryPath = ka.Flag("web.telemetry-path", "Path of the metrics endpoint.").Default("/metrics").String()
@@ -55,21 +59,68 @@ func registerFlags(ka *kingpin.Application) *flags {
 
 func (f *flags) given(name string) bool { return *f.set[name] }
 
-// load reads the file (or defaults), applies the flags the user gave and
-// validates the result for the daemon.
-func (f *flags) load() (*config.Config, error) {
-	cfg, err := f.loadOffline()
+// web is the listener's settings from the --web.* flags.
+func (f *flags) web() config.Web {
+	return config.Web{ListenAddresses: *f.listen, ConfigFile: *f.webConfig, TelemetryPath: *f.telemetryPath}
+}
+
+// checkServe runs every check the daemon runs before it starts, and is
+// what --config.check runs: the configuration with its secrets and TLS
+// files (config.CheckRuntime), the --web.* flags with the web
+// configuration file, and the provision spec when provision.enabled. It
+// returns every problem at once.
+func (f *flags) checkServe(ctx context.Context) (*config.Runtime, error) {
+	rt, err := f.loadRuntime()
+	errs := []error{err}
+	if err := f.web().Check(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if rt != nil && rt.Config.Provision.Enabled {
+		if _, err := provision.LoadSpec(rt.Config.Provision.SpecFile); err != nil {
+			errs = append(errs, fmt.Errorf("provision.spec_file: %w", err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return rt, nil
+}
+
+// loadRuntime reads the file (or defaults), applies the flags the user gave
+// and runs the daemon's checks; it is called at start and on every reload.
+func (f *flags) loadRuntime() (*config.Runtime, error) {
+	cfg, err := f.loadFile()
 	if err != nil {
 		return nil, err
 	}
-	if err := cfg.ValidateServe(); err != nil {
+	return cfg.CheckRuntime()
+}
+
+// loadConfig is loadRuntime in the shape of app.Loader.
+func (f *flags) loadConfig() (*config.Config, error) {
+	rt, err := f.loadRuntime()
+	if err != nil {
+		return nil, err
+	}
+	return rt.Config, nil
+}
+
+// loadOffline is the configuration for the subcommands that need no Redis
+// target and read no secrets up front (rules, alarms, provision).
+func (f *flags) loadOffline() (*config.Config, error) {
+	cfg, err := f.loadFile()
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	return cfg, nil
 }
 
-// loadOffline is load for the subcommands that need no Redis target.
-func (f *flags) loadOffline() (*config.Config, error) {
+// loadFile reads the file (or the defaults) and applies the flags the user
+// gave, without validating.
+func (f *flags) loadFile() (*config.Config, error) {
 	cfg := config.Default()
 	if *f.configFile != "" {
 		var err error
@@ -116,9 +167,6 @@ func (f *flags) loadOffline() (*config.Config, error) {
 	}
 	if f.given("slowlog.keep-args") {
 		cfg.Slowlog.KeepArgs = *f.keepArgs
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, err
 	}
 	return cfg, nil
 }

@@ -24,11 +24,10 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 // process' exit code: 0 success, 1 runtime failure, 2 bad configuration or usage.
 func run(args []string, stdout, stderr io.Writer) int {
 	ka := kingpin.New("exporter", "Prometheus exporter for Amazon ElastiCache Redis replication groups used as ksqlDB state storage.")
-	ka.Writer(stderr)
-	ka.UsageWriter(stderr)
+	ka.ErrorWriter(stderr)
+	ka.UsageWriter(stdout) // --help, help and --version
 	ka.Version(version.Print("elasticache-exporter"))
 	ka.HelpFlag.Short('h')
-	ka.Terminate(nil)
 
 	f := registerFlags(ka)
 	logCfg := &promslog.Config{}
@@ -37,36 +36,67 @@ func run(args []string, stdout, stderr io.Writer) int {
 	serve := ka.Command("serve", "Run the exporter (the default).").Default()
 	cmds := registerCommands(ka)
 
-	cmd, err := ka.Parse(args)
+	cmd, exitCode, exited, err := parse(ka, args)
+	if exited { // --help, help, --version: printed, nothing else runs
+		return exitCode
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "exporter: %v\n", err)
 		return 2
 	}
-	if cmd == "" { // --help or --version
-		return 0
-	}
 	logCfg.Writer = stderr
 	logger := promslog.New(logCfg)
 
-	switch cmd {
-	case serve.FullCommand():
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if cmd == serve.FullCommand() {
+		// The same checks as the daemon's start, for --config.check too.
+		if _, err := f.checkServe(ctx); err != nil {
+			fmt.Fprintf(stderr, "configuration is invalid:\n%v\n", err)
+			return 2
+		}
 		if *f.configCheck {
-			if _, err := f.load(); err != nil {
-				fmt.Fprintf(stderr, "configuration is invalid:\n%v\n", err)
-				return 2
-			}
 			fmt.Fprintln(stdout, "configuration is valid")
 			return 0
 		}
-		return serveDaemon(f, logger)
+		return serveDaemon(ctx, f, logger)
 	}
-	return cmds.run(cmd, f, stdout, stderr, logger)
+	if *f.configCheck { // never plan, apply or print with --config.check
+		if _, err := f.loadOffline(); err != nil {
+			fmt.Fprintf(stderr, "configuration is invalid:\n%v\n", err)
+			return 2
+		}
+		fmt.Fprintf(stdout, "configuration is valid for %s\n", cmd)
+		return 0
+	}
+	return cmds.run(ctx, cmd, f, stdout, stderr, logger)
 }
 
-func serveDaemon(f *flags, l *slog.Logger) int {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	a, err := app.New(ctx, f.load, l)
+// exitRequest carries the status kingpin asks to exit with after --help,
+// help or --version. Its Terminate hook panics with it so that parsing
+// stops there: with a hook that returns, kingpin goes on and selects the
+// default command, and the daemon would start after printing the help.
+type exitRequest int
+
+// parse runs kingpin; exited is true when it printed help or the version
+// and the process should end with code.
+func parse(ka *kingpin.Application, args []string) (cmd string, code int, exited bool, err error) {
+	ka.Terminate(func(status int) { panic(exitRequest(status)) })
+	defer func() {
+		if r := recover(); r != nil {
+			req, ok := r.(exitRequest)
+			if !ok {
+				panic(r)
+			}
+			cmd, code, exited, err = "", int(req), true, nil
+		}
+	}()
+	cmd, err = ka.Parse(args)
+	return cmd, 0, false, err
+}
+
+func serveDaemon(ctx context.Context, f *flags, l *slog.Logger) int {
+	a, err := app.New(ctx, f.loadConfig, l)
 	if err != nil {
 		l.Error("cannot start", "err", err)
 		return 2
@@ -78,8 +108,9 @@ func serveDaemon(f *flags, l *slog.Logger) int {
 			_ = a.Reload()
 		}
 	}()
-	l.Info("starting elasticache-exporter", "version", version.Info(), "listen", *f.listen)
-	if err := a.Run(ctx, app.WebOptions{ListenAddresses: *f.listen, ConfigFile: *f.webConfig, TelemetryPath: *f.telemetryPath}); err != nil {
+	web := f.web()
+	l.Info("starting elasticache-exporter", "version", version.Info(), "listen", web.ListenAddresses)
+	if err := a.Run(ctx, app.WebOptions{ListenAddresses: web.ListenAddresses, ConfigFile: web.ConfigFile, TelemetryPath: web.TelemetryPath}); err != nil {
 		l.Error("exporter stopped", "err", err)
 		return 1
 	}

@@ -39,7 +39,7 @@ func TestConfigCheck(t *testing.T) {
 		t.Errorf("bad config: %d %q", code, errOut)
 	}
 	code, _, errOut = runCLI(t, "--config.check", "--config.file", good, "--scrape.concurrency", "0")
-	if code != 2 || !strings.Contains(errOut, "scrape.concurrency: 0 is below 1") {
+	if code != 2 || !strings.Contains(errOut, "scrape.concurrency: 0 is outside 1..1024") {
 		t.Errorf("bad flag: %d %q", code, errOut)
 	}
 }
