@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -45,6 +46,7 @@ type scrapeResult struct {
 	wall time.Duration
 	cpu  time.Duration // the exporter's CPU from sending the request to reading the last byte
 	expo exposition
+	err  string // why the scrape failed; "" when it got a 200 and a readable body
 }
 
 // oursRun is one exporter process at one size and connection mode.
@@ -59,6 +61,11 @@ type oursRun struct {
 	stub     stubDelta
 	stubCPU  time.Duration // the stub's CPU over the scrapes
 	deadline time.Duration // the scrape timeout announced
+	// steadyCPU is the exporter's CPU from the second request to the end
+	// of the last scrape, gaps included: a round that goes on after its
+	// scrape returned at the deadline is counted too.
+	steadyCPU     time.Duration
+	steadyScrapes int
 }
 
 // daemon is a started exporter process.
@@ -212,6 +219,8 @@ func measureOurs(ctx context.Context, o options, stub *stubProcess, mode connMod
 	if err != nil {
 		return nil, err
 	}
+	var steadyFrom time.Duration
+	res.steadyScrapes = max(1, o.scrapes-1)
 	for i := range o.scrapes {
 		req, err := promRequest(ctx, d.base+"/metrics", o.scrapeTimeout)
 		if err != nil {
@@ -221,22 +230,31 @@ func measureOurs(ctx context.Context, o options, stub *stubProcess, mode connMod
 		if err != nil {
 			return nil, err
 		}
+		if i == min(1, o.scrapes-1) {
+			steadyFrom = cpu0
+		}
 		t0 := time.Now()
 		body, gz, err := fetch(client, req)
 		wall := time.Since(t0)
-		cpu1, cerr := procCPU(d.pid())
-		if err != nil {
-			return nil, fmt.Errorf("scrape %d: %w", i+1, err)
+		if d.exited() {
+			return nil, fmt.Errorf("exited during scrape %d; log:\n%s", i+1, d.logTail())
 		}
+		cpu1, cerr := procCPU(d.pid())
 		if cerr != nil {
 			return nil, cerr
 		}
-		expo, err := readExposition(body, gz)
-		if err != nil {
-			return nil, fmt.Errorf("scrape %d: %w", i+1, err)
+		// A failed scrape is data, as it is for Prometheus: it counts as
+		// one with no node up, and the run goes on.
+		sr := scrapeResult{wall: wall, cpu: cpu1 - cpu0}
+		if err == nil {
+			sr.expo, err = readExposition(body, gz)
 		}
-		res.scrapes = append(res.scrapes, scrapeResult{wall: wall, cpu: cpu1 - cpu0, expo: expo})
-		logf("  scrape %2d: %6.2f s, CPU %6.0f ms, redis_up 1: %d of %d, %d samples", i+1, wall.Seconds(), ms(cpu1-cpu0), expo.upOne, res.nodes, expo.samples)
+		if err != nil {
+			sr.err = truncate(err.Error(), 200)
+		}
+		res.scrapes = append(res.scrapes, sr)
+		res.steadyCPU = cpu1 - steadyFrom
+		logf("  scrape %2d: %6.2f s, CPU %6.0f ms, redis_up 1: %d of %d, %d samples %s", i+1, wall.Seconds(), ms(sr.cpu), sr.expo.upOne, res.nodes, sr.expo.samples, sr.err)
 	}
 	stubCPU1, err := procCPU(stub.pid())
 	if err != nil {
@@ -282,8 +300,8 @@ func waitStubIdle(ctx context.Context, stub *stubProcess) error {
 
 func (r *oursRun) log() {
 	walls := r.walls()
-	logf("  %s: first %.2f s, median %.2f s, max %.2f s; CPU per node %.3f ms (median); RSS %.0f MB (peak %.0f); accepted per node %.2f (max %.0f); sockets %d",
-		r.mode, walls[0].Seconds(), median(walls).Seconds(), maxOf(walls).Seconds(), r.cpuPerNodeMedian(),
+	logf("  %s: first %.2f s, median %.2f s, max %.2f s; CPU per node %.3f ms (scrapes 2-%d); RSS %.0f MB (peak %.0f); accepted per node %.2f (max %.0f); sockets %d",
+		r.mode, walls[0].Seconds(), median(walls).Seconds(), maxOf(walls).Seconds(), r.steadyCPUPerNode(), len(walls),
 		mb(r.rss), mb(r.peak), spreadOf(r.stub.accepted).mean, spreadOf(r.stub.accepted).max, r.sockets)
 }
 
@@ -298,12 +316,19 @@ func (r *oursRun) walls() []time.Duration {
 // cpuPerNode is the exporter's CPU of scrape i divided by the nodes, in ms.
 func (r *oursRun) cpuPerNode(i int) float64 { return ms(r.scrapes[i].cpu) / float64(r.nodes) }
 
-func (r *oursRun) cpuPerNodeMedian() float64 {
-	xs := make([]time.Duration, len(r.scrapes))
+// steadyCPUPerNode is the exporter's CPU per node and scrape over
+// scrapes 2 to the last, in ms.
+func (r *oursRun) steadyCPUPerNode() float64 {
+	return ms(r.steadyCPU) / float64(r.steadyScrapes) / float64(r.nodes)
+}
+
+func (r *oursRun) medianExposition() exposition {
+	xs := make([]exposition, len(r.scrapes))
 	for i, s := range r.scrapes {
-		xs[i] = s.cpu
+		xs[i] = s.expo
 	}
-	return ms(median(xs)) / float64(r.nodes)
+	slices.SortFunc(xs, func(a, b exposition) int { return a.samples - b.samples })
+	return xs[len(xs)/2]
 }
 
 // minUp is the fewest nodes reported redis_up 1 in any scrape.
@@ -315,14 +340,32 @@ func (r *oursRun) minUp() int {
 	return m
 }
 
+// failed counts the scrapes that got no readable 200.
+func (r *oursRun) failed() int {
+	n := 0
+	for _, s := range r.scrapes {
+		if s.err != "" {
+			n++
+		}
+	}
+	return n
+}
+
 // withinDeadline counts the scrapes that took no longer than the scrape
 // timeout, i.e. that Prometheus would have kept.
 func (r *oursRun) withinDeadline() int {
 	n := 0
 	for _, s := range r.scrapes {
-		if s.wall <= r.deadline {
+		if s.wall <= r.deadline && s.err == "" {
 			n++
 		}
 	}
 	return n
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
