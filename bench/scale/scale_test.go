@@ -125,7 +125,9 @@ func TestVerdicts(t *testing.T) {
 		spoil func(s, big *sizeResult)
 	}{
 		{"redis_up 1", func(s, _ *sizeResult) { s.keepAlive.scrapes[4].expo.upOne-- }},
-		{"redis_up 1", func(s, _ *sizeResult) { s.newConn.scrapes[3] = scrapeResult{wall: time.Second, err: "GET /metrics: 503"} }},
+		{"redis_up 1", func(s, _ *sizeResult) {
+			s.newConn.scrapes[3] = scrapeResult{wall: time.Second, err: "GET /metrics: 503"}
+		}},
 		{"median scrape", func(s, _ *sizeResult) {
 			for i := range s.newConn.scrapes[1:] {
 				s.newConn.scrapes[i+1].wall += 101 * time.Millisecond
