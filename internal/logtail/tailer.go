@@ -97,7 +97,11 @@ type logCounters struct {
 
 // NewTailer builds a tail of the configured groups (either or both may be
 // empty, and set later with SetLogGroups) and loads the checkpoint from
-// logs.state_file.
+// logs.state_file. The tail reads nothing until rec knows the group's nodes
+// (SetTopology here or on rec, or rec running as a round's collector): a
+// line is attributed to the member cluster it names, so counts per node
+// need an adopted group (node names are the CacheClusterIds); lines of other
+// nodes stay in the history and count as outside the group.
 func NewTailer(cfg config.LogsConfig, api FilterLogEventsAPI, rec *slowlog.Recorder, logger *slog.Logger) (*Tailer, error) {
 	st, err := loadState(cfg.StateFile)
 	if err != nil {

@@ -25,7 +25,10 @@ const (
 type SlowCommand struct {
 	// Node is the node's Name, or its CacheClusterId (the log delivery
 	// names nodes that way); the Recorder maps it to the group's node.
-	Node        string
+	Node string
+	// Shard is the node's shard as the caller knows it; the recorder uses
+	// the group's own, and this only before it was given a topology.
+	Shard       string
 	CacheNodeID string
 	// ID is the node's slow log entry id; -1 when the source had none.
 	ID       int64
@@ -108,9 +111,9 @@ func argsFromSlowlog(args []string, commandArgc int64) (name string, kept []stri
 }
 
 // commandFromRedis converts one SLOWLOG GET reply entry.
-func commandFromRedis(node string, s redis.SlowLog) SlowCommand {
+func commandFromRedis(node, shard string, s redis.SlowLog) SlowCommand {
 	name, literal, count := argsFromSlowlog(s.Args, s.CommandArgc)
-	return SlowCommand{Node: node, ID: s.ID, Time: s.Time, Duration: s.Duration, Name: name,
+	return SlowCommand{Node: node, Shard: shard, ID: s.ID, Time: s.Time, Duration: s.Duration, Name: name,
 		Args: literal, ArgCount: count, ClientAddr: s.ClientAddr, ClientName: s.ClientName, Source: SourceRedis}
 }
 

@@ -13,7 +13,7 @@ func TestMetricsLint(t *testing.T) {
 	rec.SetTopology(group("a"))
 	rec.RecordSlow(SlowCommand{Node: "a", ID: 1, Time: t0, Name: "get", Source: SourceRedis})
 	rec.RecordSlow(SlowCommand{Node: "elsewhere", ID: 1, Time: t0, Name: "get", Source: SourceRedis})
-	rec.recordMissed("a", 2)
+	rec.recordMissed("a", "", 2)
 	rec.RecordEngine(EngineEvent{Node: "a", Level: LevelNotice, Event: EventRDBSave})
 	for _, c := range []prometheus.Collector{rec, NewTracker(rec, 1)} {
 		problems, err := testutil.CollectAndLint(c)

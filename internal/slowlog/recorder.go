@@ -3,6 +3,7 @@ package slowlog
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,6 +40,9 @@ type Recorder struct {
 	mu    sync.Mutex
 	dedup *dedup
 	group *groupView // nil until the first SetTopology
+	// labelled holds every node and shard that has series, so that
+	// SetTopology deletes exactly those of nodes outside the new group.
+	labelled map[member]bool
 
 	entries  *prometheus.CounterVec
 	duration *prometheus.HistogramVec
@@ -48,6 +52,10 @@ type Recorder struct {
 
 	slowHistory  *ring[SlowEntry]
 	eventHistory *ring[EngineEvent]
+
+	// tracked is set once a Tracker writes into the recorder: the tracker
+	// then sends the recorder's series after its reads (see Update).
+	tracked atomic.Bool
 }
 
 var (
@@ -62,6 +70,7 @@ func NewRecorder(clientName string, slow config.SlowlogConfig, logs config.LogsC
 		clientName: clientName,
 		args:       argPolicy{keep: slow.KeepArgs, maxLen: max(slow.MaxArgLen, 1)},
 		dedup:      newDedup(dedupLimit),
+		labelled:   map[member]bool{},
 		entries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "redis_slowlog_entries_total",
 			Help: "Slow log entries of the node, read with SLOWLOG GET by entry id and from ElastiCache's slow-log delivery to CloudWatch Logs, each counted once; the exporter's own commands are excluded. Counts start when the exporter first sees the node; the series go when the node leaves the group.",
@@ -131,11 +140,10 @@ func (r *Recorder) SetTopology(t *topology.Topology) {
 		return
 	}
 	next := newGroupView(t)
-	if r.group != nil {
-		for name, shard := range r.group.shardOf {
-			if s, ok := next.shardOf[name]; !ok || s != shard {
-				r.deleteSeries(name, shard)
-			}
+	for m := range r.labelled {
+		if s, ok := next.shardOf[m.name]; !ok || s != m.shard {
+			r.deleteSeries(m.name, m.shard)
+			delete(r.labelled, m)
 		}
 	}
 	r.group = next
@@ -150,11 +158,17 @@ func (r *Recorder) deleteSeries(node, shard string) {
 	r.events.DeletePartialMatch(l)
 }
 
-// resolve maps a node as a source names it to the group's member. Callers
+// resolve maps a node as a source names it to the group's member. Before
+// the recorder was given a topology, a node the caller places in a shard
+// (the tracker, which reads the round's nodes) is taken as it comes; the
+// first SetTopology then removes whatever is not in the group. Callers
 // hold r.mu.
-func (r *Recorder) resolve(node string) (member, bool) {
+func (r *Recorder) resolve(node, shard string) (member, bool) {
 	if r.group == nil {
-		return member{}, false
+		if shard == "" {
+			return member{}, false
+		}
+		return member{name: labelValue(node), shard: labelValue(shard)}, true
 	}
 	m, ok := r.group.byKey[node]
 	return m, ok
@@ -172,12 +186,18 @@ func (r *Recorder) KnowsGroup() bool {
 func (r *Recorder) Name() string { return "slowlog_history" }
 
 // Update implements collect.Collector: it takes the round's topology (see
-// SetTopology) and sends the counters. It has nothing of its own to fail.
+// SetTopology) and sends the counters. When a Tracker feeds the recorder,
+// the Tracker sends them instead, after this round's SLOWLOG reads, so a
+// round's exposition holds what that round read (collectors run
+// concurrently); registering both never sends them twice. It has nothing
+// of its own to fail.
 func (r *Recorder) Update(_ context.Context, in *collect.Input, ch chan<- prometheus.Metric) error {
 	if in != nil {
 		r.SetTopology(in.Topology)
 	}
-	r.Collect(ch)
+	if !r.tracked.Load() {
+		r.Collect(ch)
+	}
 	return nil
 }
 
@@ -214,7 +234,7 @@ func (r *Recorder) RecordSlow(c SlowCommand) bool {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	m, inGroup := r.resolve(c.Node)
+	m, inGroup := r.resolve(c.Node, c.Shard)
 	if !inGroup {
 		m = member{name: TruncateArg(c.Node, maxFieldLen)}
 	}
@@ -223,6 +243,7 @@ func (r *Recorder) RecordSlow(c SlowCommand) bool {
 		return false
 	}
 	if inGroup {
+		r.labelled[m] = true
 		r.entries.WithLabelValues(m.name, m.shard, e.Cmd).Inc()
 		r.duration.WithLabelValues(m.name, m.shard, e.Cmd).Observe(e.Duration.Seconds())
 	} else {
@@ -236,7 +257,7 @@ func (r *Recorder) RecordSlow(c SlowCommand) bool {
 // the history (cut to a bound); node is the stream's node, "" if unknown.
 func (r *Recorder) RecordUnparsedSlow(raw string, at time.Time, node string) {
 	r.mu.Lock()
-	m, ok := r.resolve(node)
+	m, ok := r.resolve(node, "")
 	r.mu.Unlock()
 	if !ok {
 		m = member{name: TruncateArg(node, maxFieldLen)}
@@ -262,7 +283,7 @@ func (r *Recorder) RecordEngine(ev EngineEvent) {
 	ev.Raw = TruncateArg(ev.Raw, maxRawLen)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	m, inGroup := r.resolve(ev.Node)
+	m, inGroup := r.resolve(ev.Node, ev.Shard)
 	if !inGroup {
 		m = member{name: TruncateArg(ev.Node, maxFieldLen)}
 	}
@@ -270,6 +291,7 @@ func (r *Recorder) RecordEngine(ev EngineEvent) {
 	switch {
 	case ev.Raw != "":
 	case inGroup:
+		r.labelled[m] = true
 		r.events.WithLabelValues(m.name, m.shard, ev.Level, ev.Event).Inc()
 	default:
 		r.outside.WithLabelValues(kindEngine).Inc()
@@ -279,13 +301,14 @@ func (r *Recorder) RecordEngine(ev EngineEvent) {
 
 // recordMissed adds n entries lost before they could be read; 0 still
 // exports the series from the first read on, so alerts on increase() work.
-func (r *Recorder) recordMissed(node string, n int64) {
+func (r *Recorder) recordMissed(node, shard string, n int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	m, ok := r.resolve(node)
+	m, ok := r.resolve(node, shard)
 	if !ok {
 		return
 	}
+	r.labelled[m] = true
 	c := r.missed.WithLabelValues(m.name, m.shard)
 	if n > 0 {
 		c.Add(float64(n))

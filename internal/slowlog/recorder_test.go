@@ -62,7 +62,7 @@ func TestArgsFromSlowlog(t *testing.T) {
 func recordAll(rec *Recorder, nodes ...string) {
 	for i, n := range nodes {
 		rec.RecordSlow(SlowCommand{Node: n, ID: int64(i), Time: t0, Name: "get", Source: SourceRedis})
-		rec.recordMissed(n, 1)
+		rec.recordMissed(n, "", 1)
 		rec.RecordEngine(EngineEvent{Node: n, Time: t0, Level: LevelWarning, Event: EventOOM})
 	}
 }
@@ -211,5 +211,29 @@ func TestRecentNewestFirstByTime(t *testing.T) {
 	}
 	if got := rec.RecentEvents(EventQuery{Node: "zz", Limit: 10}); got == nil || len(got) != 0 {
 		t.Errorf("no match = %#v, want an empty, non-nil list (JSON [])", got)
+	}
+}
+
+// TestBeforeTheFirstTopology: until the recorder is given a topology, the
+// tracker's entries count under the shard the round gave (log lines, which
+// carry none, only as outside the group); the first topology removes the
+// series of nodes that are not in it.
+func TestBeforeTheFirstTopology(t *testing.T) {
+	rec := testRecorder(false)
+	rec.RecordSlow(SlowCommand{Node: "a", Shard: "0", ID: 1, Time: t0, Name: "get", Source: SourceRedis})
+	rec.RecordSlow(SlowCommand{Node: "gone", Shard: "0", ID: 1, Time: t0, Name: "get", Source: SourceRedis})
+	rec.RecordSlow(SlowCommand{Node: "c-001", ID: -1, Time: t0, Name: "get", Source: SourceCloudWatchLogs})
+	if got := sample(t, rec, "redis_slowlog_entries_total", map[string]string{"shard": "0"}); got != 2 {
+		t.Errorf("entries before any topology = %v, want 2", got)
+	}
+	if got := sample(t, rec, "elasticache_exporter_log_entries_outside_group_total", nil); got != 1 {
+		t.Errorf("outside the group = %v, want the log line", got)
+	}
+	rec.SetTopology(group("a"))
+	if n := seriesOf(t, "gone", rec); n != 0 {
+		t.Errorf("series of a node the first topology lacks = %d, want 0", n)
+	}
+	if got := sample(t, rec, "redis_slowlog_entries_total", map[string]string{"node": "a", "shard": "0"}); got != 1 {
+		t.Errorf("a's entries = %v, want 1 kept", got)
 	}
 }

@@ -69,6 +69,7 @@ func NewTracker(rec *Recorder, concurrency int) *Tracker {
 	if concurrency <= 0 {
 		concurrency = defaultConcurrency
 	}
+	rec.tracked.Store(true)
 	return &Tracker{rec: rec, now: time.Now, concurrency: concurrency, nodes: make(map[string]*trackedNode)}
 }
 
@@ -77,8 +78,10 @@ func (t *Tracker) Name() string { return "slowlog" }
 
 // Update implements collect.Collector: it reads SLOWLOG on every node of the
 // round that answered INFO, on the round's connection and with the round's
-// run_id, at most the tracker's concurrency at once, then sends the gauges.
-// It fails when any node's read failed; the others are counted regardless.
+// run_id, at most the tracker's concurrency at once, then sends its gauges
+// and the recorder's series (which then include this round's entries; the
+// Recorder's own Update leaves them to the tracker). It fails when any
+// node's read failed; the others are counted regardless.
 func (t *Tracker) Update(ctx context.Context, in *collect.Input, ch chan<- prometheus.Metric) error {
 	if in == nil {
 		return nil
@@ -123,6 +126,7 @@ func (t *Tracker) Update(ctx context.Context, in *collect.Input, ch chan<- prome
 	}
 	wg.Wait()
 	t.Collect(ch)
+	t.rec.Collect(ch)
 	if len(errs) == 0 {
 		return nil
 	}
@@ -198,9 +202,9 @@ func (t *Tracker) Scrape(ctx context.Context, c SlowlogClient, node, shard, runI
 	n.shard, n.length, n.lastID, n.ok = shard, pr.Length, pr.NewestID, true
 	n.gauges.Unlock()
 
-	t.rec.recordMissed(node, missed)
+	t.rec.recordMissed(node, shard, missed)
 	for _, s := range fresh {
-		t.rec.RecordSlow(commandFromRedis(node, s))
+		t.rec.RecordSlow(commandFromRedis(node, shard, s))
 	}
 	return nil
 }

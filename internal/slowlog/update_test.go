@@ -121,3 +121,61 @@ func labelled(m prometheus.Metric, name, value string) bool {
 	}
 	return false
 }
+
+// TestRoundShowsItsOwnReads: the recorder and the tracker run concurrently
+// in a round; the entries this round's SLOWLOG read found are in this
+// round's series, and no series is sent twice.
+func TestRoundShowsItsOwnReads(t *testing.T) {
+	s := redistest.Standalone(t, redistest.Options{Args: map[string]string{"slowlog-log-slower-than": "0"}})
+	ctx := context.Background()
+	clients := map[string]*redis.Client{s.Addr: exporterClient(t, s)}
+	topo := &topology.Topology{Mode: topology.ModeReplication, Nodes: []topology.Node{{Name: s.Addr, Addr: s.Addr, Shard: "0"}}}
+	rec := testRecorder(false)
+	tr := NewTracker(rec, 1)
+	round := func() []prometheus.Metric {
+		in := roundInput(t, topo, clients)
+		ch := make(chan prometheus.Metric, 1000)
+		done := make(chan error, 2)
+		for _, c := range []collect.Collector{rec, tr} {
+			go func() { done <- c.Update(ctx, in, ch) }()
+		}
+		for i := 0; i < 2; i++ {
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		}
+		close(ch)
+		var out []prometheus.Metric
+		for m := range ch {
+			out = append(out, m)
+		}
+		return out
+	}
+	round() // baseline
+	user := s.Client(t)
+	for i := 0; i < 4; i++ {
+		if err := user.Incr(ctx, "k").Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	metrics := round()
+	seen := map[string]bool{}
+	incr := 0.0
+	for _, m := range metrics {
+		var pb dto.Metric
+		if err := m.Write(&pb); err != nil {
+			t.Fatal(err)
+		}
+		key := m.Desc().String() + pb.String()
+		if seen[key] {
+			t.Errorf("sent twice: %s", key)
+		}
+		seen[key] = true
+		if strings.Contains(m.Desc().String(), `"redis_slowlog_entries_total"`) && labelled(m, "cmd", "incr") {
+			incr += pb.GetCounter().GetValue()
+		}
+	}
+	if incr != 4 {
+		t.Errorf("incr entries in the round that read them = %v, want 4", incr)
+	}
+}
