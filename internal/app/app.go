@@ -18,7 +18,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
-	toolkit "github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/awsapi"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/collect"
@@ -54,6 +53,10 @@ type App struct {
 	exporter  *collect.Exporter
 	registry  *prometheus.Registry
 	runners   []func(ctx context.Context)
+	// afterDiscovery run once the first discovery succeeded.
+	afterDiscovery []func(ctx context.Context)
+	discovered     chan struct{}
+	discoveredOnce sync.Once
 	apis      map[string]http.Handler
 	rules     func() ([]byte, error)
 	topoJSON  func() any
@@ -154,6 +157,9 @@ func (a *App) newDiscovery(ctx context.Context, cfg *config.Config) error {
 		a.discovery = topology.NewDiscoverer(topology.RedisSource(seeds, a.pool), topology.SeedTopology(seeds), logger)
 	}
 	a.discovery.OnChange(a.retainClients)
+	a.discovered = make(chan struct{})
+	a.discovery.OnChange(func(_, _ *topology.Topology) { a.discoveredOnce.Do(func() { close(a.discovered) }) })
+	a.discovery.OnChange(newConnectionWarmer(a.pool, func() int { return a.config().Scrape.Concurrency }).onChange)
 	a.topoJSON = func() any { return a.discovery.Current() }
 	return nil
 }
@@ -308,6 +314,15 @@ func (a *App) Start(ctx context.Context) (wait func()) {
 			wg.Add(1)
 			go func() { defer wg.Done(); run(ctx) }()
 		}
+		select {
+		case <-a.discovered:
+		case <-ctx.Done():
+			return
+		}
+		for _, run := range a.afterDiscovery {
+			wg.Add(1)
+			go func() { defer wg.Done(); run(ctx) }()
+		}
 	}()
 	return wg.Wait
 }
@@ -352,27 +367,22 @@ func (a *App) Run(ctx context.Context, w WebOptions) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv, err := web.NewServer(handler, web.ServerOptions{ListenAddresses: w.ListenAddresses, WebConfigFile: w.ConfigFile, Logger: a.logger})
+	if err != nil {
+		return err
+	}
 	errc := make(chan error, 1)
-	go func() {
-		flags := &toolkit.FlagConfig{WebListenAddresses: &w.ListenAddresses, WebConfigFile: &w.ConfigFile}
-		errc <- toolkit.ListenAndServe(srv, flags, a.logger)
-	}()
+	go func() { errc <- srv.Serve(ctx) }()
 	wait := a.Start(ctx)
 	select {
 	case err = <-errc:
-		cancel()
+		// The listener failed (or ctx ended and it shut down).
 	case <-ctx.Done():
-		shutdownCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
-		err = srv.Shutdown(shutdownCtx)
-		stop()
+		err = <-errc
 	}
 	cancel()
 	wait()
 	a.Close()
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
 	return err
 }
 

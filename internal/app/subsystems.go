@@ -2,9 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -25,7 +22,7 @@ import (
 func (a *App) addSubsystems(ctx context.Context, cfg *config.Config, opts *collect.Options) error {
 	a.rules = func() ([]byte, error) { return RulesFile(a.config()) }
 	if cfg.ElastiCache.ReplicationGroupID != "" {
-		a.adopted(ctx, cfg, opts)
+		a.adopted(opts)
 	}
 	if err := a.addSlowlog(ctx, cfg, opts); err != nil {
 		return err
@@ -39,9 +36,8 @@ func (a *App) addSubsystems(ctx context.Context, cfg *config.Config, opts *colle
 }
 
 // adoptionSource reads the group from the ElastiCache API, and asks the
-// nodes for the roles the API does not report (cluster mode). The first
-// read happens in addSubsystems, so that the log groups of the group's log
-// delivery are known before the tail starts.
+// nodes for the roles the API does not report (cluster mode). It runs in
+// discovery, after the listener is up.
 func (a *App) adoptionSource(ctx context.Context, cfg *config.Config) (topology.Source, error) {
 	awsCfg, err := a.awsConfig(ctx)
 	if err != nil {
@@ -59,14 +55,9 @@ func (a *App) adoptionSource(ctx context.Context, cfg *config.Config) (topology.
 	}, nil
 }
 
-// adopted adds the group's metrics and JSON after a first read; if that
-// fails the exporter still starts and retries with every discovery.
-func (a *App) adopted(ctx context.Context, cfg *config.Config, opts *collect.Options) {
-	first, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := a.discovery.Refresh(first); err != nil {
-		a.logger.Warn("adopting the replication group failed; retrying every discovery interval", "replication_group_id", cfg.ElastiCache.ReplicationGroupID, "err", err)
-	}
+// adopted adds the group's metrics and JSON; the group is read by every
+// discovery, the first one after the listener is up.
+func (a *App) adopted(opts *collect.Options) {
 	opts.Collectors = append(opts.Collectors, collect.CollectorFunc{CollectorName: "elasticache", Fn: func(_ context.Context, _ *collect.Input, ch chan<- prometheus.Metric) error {
 		topology.GroupInfoMetrics(a.discovery.Current(), a.group.Load(), ch)
 		return nil
@@ -80,83 +71,61 @@ func (a *App) adopted(ctx context.Context, cfg *config.Config, opts *collect.Opt
 }
 
 // addSlowlog follows SLOWLOG on every node and, where log groups are
-// configured or delivered, tails them from CloudWatch Logs.
+// configured or delivered (learnt by adoption, in the background), tails
+// them from CloudWatch Logs.
 func (a *App) addSlowlog(ctx context.Context, cfg *config.Config, opts *collect.Options) error {
 	rec := slowlog.NewRecorder(cfg.Redis.ClientName, cfg.Slowlog, cfg.Logs)
-	opts.Collectors = append(opts.Collectors, collect.FromPrometheus("slowlog_history", rec, nil))
 	a.apis["slowlog"] = web.SlowlogHandler(rec)
 	a.apis["events"] = web.EventsHandler(rec)
+	// Series of nodes that left the group go at the next discovery.
+	a.discovery.OnChange(func(_, t *topology.Topology) { rec.SetTopology(t) })
 	if cfg.Slowlog.Enabled {
 		tracker := slowlog.NewTracker(rec, cfg.Scrape.Concurrency)
-		opts.Collectors = append(opts.Collectors, slowlogCollector{tracker})
-		a.discovery.OnChange(func(old, new *topology.Topology) {
-			if old == nil {
-				return
-			}
-			for _, n := range old.Nodes {
-				if _, ok := new.Node(n.Name); !ok {
-					tracker.Forget(n.Name)
-				}
-			}
-		})
+		a.discovery.OnChange(func(_, t *topology.Topology) { tracker.SetTopology(t) })
+		// The recorder's counters are sent after this round's SLOWLOG
+		// reads, so a slow command shows in the first scrape after it.
+		opts.Collectors = append(opts.Collectors, collect.CollectorFunc{CollectorName: tracker.Name(), Fn: func(ctx context.Context, in *collect.Input, ch chan<- prometheus.Metric) error {
+			err := tracker.Update(ctx, in, ch)
+			_ = rec.Update(ctx, in, ch)
+			return err
+		}})
+	} else {
+		opts.Collectors = append(opts.Collectors, rec)
 	}
 
-	logs := cfg.Logs
-	if g := a.group.Load(); g != nil {
-		if logs.SlowLogGroup == "" && g.SlowLog != nil {
-			logs.SlowLogGroup = g.SlowLog.LogGroup()
-		}
-		if logs.EngineLogGroup == "" && g.EngineLog != nil {
-			logs.EngineLogGroup = g.EngineLog.LogGroup()
-		}
-	}
-	if logs.SlowLogGroup == "" && logs.EngineLogGroup == "" {
+	adopting := cfg.ElastiCache.ReplicationGroupID != ""
+	if cfg.Logs.SlowLogGroup == "" && cfg.Logs.EngineLogGroup == "" && !adopting {
 		return nil
 	}
 	awsCfg, err := a.awsConfig(ctx)
 	if err != nil {
 		return err
 	}
-	tailer, err := logtail.NewTailer(logs, cloudwatchlogs.NewFromConfig(awsCfg), rec, a.logger.With("component", "logs"))
+	tailer, err := logtail.NewTailer(cfg.Logs, cloudwatchlogs.NewFromConfig(awsCfg), rec, a.logger.With("component", "logs"))
 	if err != nil {
 		return err
 	}
-	setNodes := func(_, t *topology.Topology) {
-		var nodes []logtail.StreamNode
-		for _, n := range t.Nodes {
-			if n.CacheClusterID != "" {
-				nodes = append(nodes, logtail.StreamNode{CacheClusterID: n.CacheClusterID, CacheNodeID: n.CacheNodeID})
+	a.discovery.OnChange(func(_, t *topology.Topology) {
+		tailer.SetTopology(t)
+		if !adopting {
+			return
+		}
+		// The configured groups win; the group's log delivery fills in
+		// the rest once adoption has read it.
+		slow, engine := cfg.Logs.SlowLogGroup, cfg.Logs.EngineLogGroup
+		if g := a.group.Load(); g != nil {
+			if slow == "" && g.SlowLog != nil {
+				slow = g.SlowLog.LogGroup()
+			}
+			if engine == "" && g.EngineLog != nil {
+				engine = g.EngineLog.LogGroup()
 			}
 		}
-		tailer.SetNodes(nodes)
-	}
-	if t := a.discovery.Current(); t != nil {
-		setNodes(nil, t)
-	}
-	a.discovery.OnChange(setNodes)
-	opts.Collectors = append(opts.Collectors, collect.FromPrometheus("logs", tailer, nil))
+		tailer.SetLogGroups(slow, engine)
+	})
+	opts.Collectors = append(opts.Collectors, tailer)
 	a.runners = append(a.runners, tailer.Run)
 	return nil
-}
-
-// slowlogCollector reads SLOWLOG on each node's connection of the round.
-type slowlogCollector struct{ t *slowlog.Tracker }
-
-func (slowlogCollector) Name() string { return "slowlog" }
-
-func (c slowlogCollector) Update(ctx context.Context, in *collect.Input, ch chan<- prometheus.Metric) error {
-	var errs []error
-	for i := range in.Nodes {
-		n := &in.Nodes[i]
-		if !n.Up() {
-			continue
-		}
-		if err := c.t.Scrape(ctx, n.Client, n.Node.Name, n.Node.Shard, n.RunID()); err != nil {
-			errs = append(errs, fmt.Errorf("slowlog %s: %w", n.Node.Name, err))
-		}
-	}
-	c.t.Collect(ch)
-	return errors.Join(errs...)
 }
 
 // addCloudWatch merges the CloudWatch metrics of the same nodes, refreshed
@@ -176,12 +145,9 @@ func (a *App) addCloudWatch(ctx context.Context, cfg *config.Config, opts *colle
 	if err != nil {
 		return err
 	}
-	opts.Collectors = append(opts.Collectors, collect.FromPrometheus("cloudwatch", r, func() error {
-		if !r.Healthy() {
-			return errors.New("the last CloudWatch refresh failed; serving the cached values")
-		}
-		return nil
-	}))
-	a.runners = append(a.runners, r.Run)
+	opts.Collectors = append(opts.Collectors, r)
+	// Its targets come from discovery: the first refresh waits for the
+	// first discovery rather than spend a period with no nodes.
+	a.afterDiscovery = append(a.afterDiscovery, r.Run)
 	return nil
 }
