@@ -57,9 +57,9 @@ type App struct {
 	afterDiscovery []func(ctx context.Context)
 	discovered     chan struct{}
 	discoveredOnce sync.Once
-	apis      map[string]http.Handler
-	rules     func() ([]byte, error)
-	topoJSON  func() any
+	apis           map[string]http.Handler
+	rules          func() ([]byte, error)
+	topoJSON       func() any
 	// group is the adopted replication group's description (nil without
 	// adoption or before the first successful read).
 	group atomic.Pointer[topology.GroupInfo]
