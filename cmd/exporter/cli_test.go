@@ -194,7 +194,7 @@ func TestConfigCheckRunsTheDaemonsChecks(t *testing.T) {
 		{"empty password file", []string{"--redis.addr", "127.0.0.1:6379", "--redis.password-file", empty},
 			"redis.password.file: " + empty + " is empty"},
 		{"missing web config file", []string{"--redis.addr", "127.0.0.1:6379", "--web.config.file", filepath.Join(dir, "web.yml")},
-			"--web.config.file: \"" + filepath.Join(dir, "web.yml") + "\" is not a valid web configuration"},
+			"--web.config.file: is not a valid web configuration: web config " + filepath.Join(dir, "web.yml")},
 		{"empty telemetry path", []string{"--redis.addr", "127.0.0.1:6379", "--web.telemetry-path", ""},
 			`--web.telemetry-path: "" is not a URL path`},
 		{"seed port 99999", []string{"--redis.addr", "127.0.0.1:99999"},

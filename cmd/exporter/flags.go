@@ -9,6 +9,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/web"
 	"github.com/elasticache-exporter/elasticache-exporter/provision"
 )
 
@@ -67,12 +68,12 @@ func (f *flags) web() config.Web {
 // checkServe runs every check the daemon runs before it starts, and is
 // what --config.check runs: the configuration with its secrets and TLS
 // files (config.CheckRuntime), the --web.* flags with the web
-// configuration file, and the provision spec when provision.enabled. It
+// configuration file (by the HTTP server's own loader), and the provision spec when provision.enabled. It
 // returns every problem at once.
 func (f *flags) checkServe(ctx context.Context) (*config.Runtime, error) {
 	rt, err := f.loadRuntime()
 	errs := []error{err}
-	if err := f.web().Check(ctx); err != nil {
+	if err := f.web().Check(ctx, web.ValidateWebConfig); err != nil {
 		errs = append(errs, err)
 	}
 	if rt != nil && rt.Config.Provision.Enabled {

@@ -6,11 +6,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
-	"strconv"
-	"strings"
 	"time"
-
-	toolkit "github.com/prometheus/exporter-toolkit/web"
 )
 
 // Web is the HTTP listener's settings. They come from flags
@@ -67,25 +63,24 @@ func isOwnRoute(p string) bool {
 	return false
 }
 
-// Check is Validate plus what the listener will need: the web configuration
-// file read and checked by exporter-toolkit's own validation (TLS files
-// readable and parsed, basic auth hashes), and listen host names that
-// resolve. ctx bounds the DNS look-ups.
-func (w Web) Check(ctx context.Context) error {
+// Check is Validate plus what the listener will need: listen host names
+// that resolve, and the web configuration file checked by checkFile, which
+// should be the server's own loader (web.ValidateWebConfig: exporter-
+// toolkit's validation, TLS files readable and parsed, basic auth hashes)
+// so that a file passes here exactly when the server accepts it. ctx
+// bounds the DNS look-ups.
+func (w Web) Check(ctx context.Context, checkFile func(path string) error) error {
 	errs := []error{w.Validate()}
-	if w.ConfigFile != "" && len(w.ConfigFile) <= maxStringBytes {
-		if err := toolkit.Validate(w.ConfigFile); err != nil {
+	if w.ConfigFile != "" && len(w.ConfigFile) <= maxStringBytes && checkFile != nil {
+		if err := checkFile(w.ConfigFile); err != nil {
 			// The toolkit's YAML errors quote parts of values; keep the rest.
-			errs = append(errs, fieldError("--web.config.file", fmt.Sprintf("%s is not a valid web configuration: %v", quote(w.ConfigFile), scrubYAMLError(err)),
+			errs = append(errs, fieldError("--web.config.file", fmt.Sprintf("is not a valid web configuration: %v", scrubYAMLError(err)),
 				"fix it (see exporter-toolkit's web-configuration documentation) or leave --web.config.file empty"))
 		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	for i, a := range w.ListenAddresses {
-		if strings.HasPrefix(a, "vsock://") {
-			continue
-		}
 		host, _, err := net.SplitHostPort(a)
 		if err != nil || host == "" || net.ParseIP(host) != nil || checkHost(host) != nil {
 			continue // no look-up needed, or reported by Validate
@@ -97,19 +92,9 @@ func (w Web) Check(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// checkListenAddress accepts [host]:port with a port from 0 (any) to 65535,
-// and exporter-toolkit's vsock://:port.
+// checkListenAddress accepts [host]:port with a port from 0 (any) to 65535:
+// what net.Listen("tcp", ...) takes without a service-name look-up.
 func checkListenAddress(a string) error {
-	if rest, ok := strings.CutPrefix(a, "vsock://"); ok {
-		_, port, err := net.SplitHostPort(rest)
-		if err != nil {
-			return errors.New("is not vsock://[cid]:port")
-		}
-		if _, err := strconv.ParseUint(port, 10, 32); err != nil {
-			return errors.New("has a vsock port that is not a number")
-		}
-		return nil
-	}
 	host, port, err := net.SplitHostPort(a)
 	if err != nil {
 		return errors.New("is not [host]:port")
