@@ -63,6 +63,9 @@ type App struct {
 	// group is the adopted replication group's description (nil without
 	// adoption or before the first successful read).
 	group atomic.Pointer[topology.GroupInfo]
+	// seedDiscovery is discovery from seeds (nil when a group is adopted),
+	// kept for its allow list, which follows reloads.
+	seedDiscovery *topology.SeedDiscovery
 	// provisionSpec is the spec of provision.enabled, applied in the
 	// background before the first discovery.
 	provisionSpec *provision.Spec
@@ -154,7 +157,12 @@ func (a *App) newDiscovery(ctx context.Context, cfg *config.Config) error {
 			t, _ := config.ParseTarget(s) // validated by load
 			seeds = append(seeds, t.Addr)
 		}
-		a.discovery = topology.NewDiscoverer(topology.RedisSource(seeds, a.pool), topology.SeedTopology(seeds), logger)
+		seed, err := topology.NewSeedDiscovery(seeds, a.pool, topology.SeedOptions{Allow: cfg.Discovery.AllowedAddresses, Logger: logger})
+		if err != nil {
+			return fmt.Errorf("discovery.allowed_addresses: %w", err)
+		}
+		a.seedDiscovery = seed
+		a.discovery = topology.NewDiscoverer(seed.Discover, topology.SeedTopology(seeds), logger)
 	}
 	a.discovery.OnChange(a.retainClients)
 	a.discovered = make(chan struct{})
@@ -220,6 +228,12 @@ func (a *App) reload() error {
 	if err != nil {
 		a.logger.Error("reload failed; keeping the previous configuration", "err", err)
 		return err
+	}
+	if a.seedDiscovery != nil {
+		if err := a.seedDiscovery.SetAllow(cfg.Discovery.AllowedAddresses); err != nil {
+			a.logger.Error("reload failed; keeping the previous configuration", "err", err)
+			return fmt.Errorf("discovery.allowed_addresses: %w", err)
+		}
 	}
 	if restart := config.RestartOnly(a.config(), cfg); len(restart) > 0 {
 		a.logger.Warn("these settings changed but take effect only after a restart", "fields", restart)
@@ -397,6 +411,7 @@ func discoveryCollector(d *topology.Discoverer) collect.Collector {
 			ts = float64(t.UnixNano()) / 1e9
 		}
 		ch <- prometheus.MustNewConstMetric(discoveryLastSuccessDesc, prometheus.GaugeValue, ts)
+		topology.RefusedAddressesMetric(d.Current(), ch)
 		return nil
 	}}
 }

@@ -82,13 +82,9 @@ func (a *App) addSlowlog(ctx context.Context, cfg *config.Config, opts *collect.
 	if cfg.Slowlog.Enabled {
 		tracker := slowlog.NewTracker(rec, cfg.Scrape.Concurrency)
 		a.discovery.OnChange(func(_, t *topology.Topology) { tracker.SetTopology(t) })
-		// The recorder's counters are sent after this round's SLOWLOG
-		// reads, so a slow command shows in the first scrape after it.
-		opts.Collectors = append(opts.Collectors, collect.CollectorFunc{CollectorName: tracker.Name(), Fn: func(ctx context.Context, in *collect.Input, ch chan<- prometheus.Metric) error {
-			err := tracker.Update(ctx, in, ch)
-			_ = rec.Update(ctx, in, ch)
-			return err
-		}})
+		// The tracker sends the recorder's counters after this round's
+		// SLOWLOG reads, so a slow command shows in the first scrape after it.
+		opts.Collectors = append(opts.Collectors, tracker)
 	} else {
 		opts.Collectors = append(opts.Collectors, rec)
 	}
@@ -96,6 +92,9 @@ func (a *App) addSlowlog(ctx context.Context, cfg *config.Config, opts *collect.
 	adopting := cfg.ElastiCache.ReplicationGroupID != ""
 	if cfg.Logs.SlowLogGroup == "" && cfg.Logs.EngineLogGroup == "" && !adopting {
 		return nil
+	}
+	if !adopting {
+		a.logger.Warn("log groups are tailed without an adopted group: delivered lines name member clusters while nodes are named by address, so they are counted in elasticache_exporter_log_entries_outside_group_total and kept in /api/v1/slowlog and /api/v1/events, not per node; set elasticache.replication_group_id for per-node series")
 	}
 	awsCfg, err := a.awsConfig(ctx)
 	if err != nil {
