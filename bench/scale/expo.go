@@ -52,6 +52,9 @@ func readExposition(body []byte, gzipped bool) (exposition, error) {
 		if len(line) > 0 {
 			e.countLine(bytes.TrimRight(line, "\r\n"))
 		}
+		if e.plain > maxPlain {
+			return e, fmt.Errorf("exposition over %d MB uncompressed", maxPlain>>20)
+		}
 		if err == io.EOF {
 			return e, nil
 		}
@@ -60,6 +63,9 @@ func readExposition(body []byte, gzipped bool) (exposition, error) {
 		}
 	}
 }
+
+// maxPlain bounds what a (possibly compressed) body may expand to.
+const maxPlain = 4 << 30
 
 var upName = []byte("redis_up")
 

@@ -46,6 +46,7 @@ type options struct {
 	redisExporter string
 	sizes         []int
 	nodesPerShard int
+	stubHost      string
 	scrapes       int
 	theirsRounds  int
 	concurrency   int
@@ -65,6 +66,7 @@ func runMain() int {
 	flag.StringVar(&o.redisExporter, "redis-exporter", "/usr/bin/prometheus-redis-exporter", "redis_exporter binary, the baseline (Debian package prometheus-redis-exporter); \"\" skips it")
 	flag.StringVar(&sizes, "sizes", "300,1500,3000", "cluster sizes in nodes, comma-separated; each a multiple of -nodes-per-shard")
 	flag.IntVar(&o.nodesPerShard, "nodes-per-shard", 3, "nodes per shard: a primary and its replicas")
+	flag.StringVar(&o.stubHost, "stub-host", "::1", "loopback address of the stub's nodes: ::1 (default: on a shared machine, other tests' clients dial free-looking 127.0.0.1 ports and land on the stub's thousands of listeners) or 127.0.0.1")
 	flag.IntVar(&o.scrapes, "scrapes", 10, "scrapes of elasticache-exporter per size and connection mode")
 	flag.IntVar(&o.theirsRounds, "redis-exporter-rounds", 3, "rounds of redis_exporter /scrape per size, each reading every node once")
 	flag.IntVar(&o.concurrency, "redis-exporter-concurrency", 16, "redis_exporter /scrape requests in flight at once")
@@ -78,7 +80,7 @@ func runMain() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if serveStub {
-		if err := stubcluster.Serve(ctx, stubcluster.Config{Shards: stubShards, NodesPerShard: o.nodesPerShard}, os.Stdout); err != nil {
+		if err := stubcluster.Serve(ctx, stubcluster.Config{Shards: stubShards, NodesPerShard: o.nodesPerShard, Host: o.stubHost}, os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, "scale: stub:", err)
 			return 1
 		}
@@ -190,7 +192,7 @@ type sizeResult struct {
 func measureSize(ctx context.Context, o options, self, dir string, n int) (*sizeResult, error) {
 	res := &sizeResult{nodes: n, shards: n / o.nodesPerShard}
 	logf("%d nodes: starting the stub cluster (%d shards × %d)", n, res.shards, o.nodesPerShard)
-	stub, err := startStub(ctx, self, res.shards, o.nodesPerShard, filepath.Join(dir, fmt.Sprintf("stub-%d.log", n)))
+	stub, err := startStub(ctx, self, res.shards, o.nodesPerShard, o.stubHost, filepath.Join(dir, fmt.Sprintf("stub-%d.log", n)))
 	if err != nil {
 		return nil, err
 	}

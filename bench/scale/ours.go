@@ -172,6 +172,8 @@ func promRequest(ctx context.Context, url string, timeout time.Duration) (*http.
 	return req, nil
 }
 
+const maxBody = 1 << 30
+
 // fetch sends one request and reads the whole body, still compressed.
 func fetch(client *http.Client, req *http.Request) (body []byte, gzipped bool, err error) {
 	resp, err := client.Do(req)
@@ -179,9 +181,13 @@ func fetch(client *http.Client, req *http.Request) (body []byte, gzipped bool, e
 		return nil, false, err
 	}
 	defer resp.Body.Close()
-	body, err = io.ReadAll(resp.Body)
+	// Bounded: even 3,000 nodes' gzip exposition is a few MB.
+	body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
 		return nil, false, err
+	}
+	if len(body) > maxBody {
+		return nil, false, fmt.Errorf("GET %s: body over %d MB", req.URL.Path, maxBody>>20)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, false, fmt.Errorf("GET %s: %s", req.URL.Path, resp.Status)

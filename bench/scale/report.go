@@ -94,7 +94,7 @@ func (r *report) render() string {
 			w("- %s: `%s`\n", k, v)
 		}
 	}
-	w("- Cluster: `bench/stubcluster`, one process (not the exporter's) impersonating N/%d shards × %d nodes on loopback ports with replies captured from redis-server 7.0.15 (a ksqlDB-like workload: ~45 commands in a primary's commandstats, errorstats, a slow log of captured entries); CONFIG refused as on ElastiCache.\n", o.nodesPerShard, o.nodesPerShard)
+	w("- Cluster: `bench/stubcluster`, one process (not the exporter's) impersonating N/%d shards × %d nodes on `%s` ports chosen by the OS, with replies captured from redis-server 7.0.15 (a ksqlDB-like workload: ~45 commands in a primary's commandstats, errorstats, a slow log of captured entries); CONFIG refused as on ElastiCache.\n", o.nodesPerShard, o.nodesPerShard, o.stubHost)
 	w("- Method: per size, a fresh elasticache-exporter pointed at one seed node, `/readyz`, then %d scrapes of `/metrics` as Prometheus 2.42 sends them (its `Accept`, `Accept-Encoding: gzip`, `X-Prometheus-Scrape-Timeout-Seconds: %g`), once over one kept-alive connection and once (another fresh exporter) with a new connection per scrape; then redis_exporter's multi-target `/scrape?target=redis://…` for every node, %d at a time, %d round(s). Details under [Scale method](#scale-method).\n\n", o.scrapes, o.scrapeTimeout.Seconds(), o.concurrency, o.theirsRounds)
 
 	if v := r.verdicts(); len(v) > 0 {
@@ -136,6 +136,7 @@ func (r *report) render() string {
 	w("- Connections: the stub counts the connections each node accepted from the exporter's start to after its last scrape (the discovery connection included) and those still open at the end; the exporter's sockets are its `/proc/PID/fd` entries that are sockets (node connections, its listener, the benchmark's HTTP connection).\n")
 	w("- Commands per node and scrape: every command the nodes received over the same window (connection handshake and discovery included), divided by nodes and scrapes.\n")
 	w("- redis_exporter: `prometheus-redis-exporter --redis.addr=` (no target of its own) with defaults; a round requests `/scrape?target=redis://127.0.0.1:PORT` for every node, %d in flight, each with the same Prometheus headers; CPU per node is the round's CPU divided by the nodes. It opens a new connection to the node for every scrape and reads `INFO ALL`, `CLUSTER INFO`, the slow log and `LATENCY LATEST`, and tries `CONFIG GET`, which the stub refuses as ElastiCache does.\n", o.concurrency)
+	w("- The stub's nodes listen on `::1` by default (`-stub-host`): on this shared machine other tests pick free 127.0.0.1 ports, and a run on 127.0.0.1 counted their connections (AUTH, HELLO, up to 160 per node) on the stub's thousands of listeners.\n")
 	w("- The stub runs in its own process on the same 2 cores; its CPU per scrape is shown so a slow stub cannot pass for a slow exporter. Other engineers' work shares the machine, so times are upper bounds.\n")
 	return b.String()
 }
@@ -200,6 +201,7 @@ func (r *report) renderSize(b *strings.Builder, s *sizeResult) {
 		func(t *theirsRun) string { return formatCalls(t.stub.commands, t.nodes*len(t.rounds)) })
 	row("stub CPU per scrape / round (ms)", func(r *oursRun) string { return fmt.Sprintf("%.0f", ms(r.stubCPU)/float64(len(r.scrapes))) },
 		func(t *theirsRun) string { return fmt.Sprintf("%.0f", ms(t.stubCPU)/float64(len(t.rounds))) })
+	w("\nThe stub cluster's own peak RSS at this size: %.0f MB.\n", mb(s.stubRSS))
 	if th != nil {
 		w("\nelasticache-exporter's CPU per node is **%.2f×** redis_exporter's with keep-alive, %.2f× with a new connection per scrape.\n",
 			ratio(ka.steadyCPUPerNode(), th.cpuPerNode()), ratio(nc.steadyCPUPerNode(), th.cpuPerNode()))

@@ -20,7 +20,13 @@ import (
 func TestMain(m *testing.M) {
 	if shards := os.Getenv("SCALE_TEST_SERVE_STUB"); shards != "" {
 		n, _ := strconv.Atoi(shards)
-		if err := stubcluster.Serve(context.Background(), stubcluster.Config{Shards: n, NodesPerShard: 3}, os.Stdout); err != nil {
+		host := "127.0.0.1"
+		for i, a := range os.Args {
+			if a == "-stub-host" && i+1 < len(os.Args) {
+				host = os.Args[i+1]
+			}
+		}
+		if err := stubcluster.Serve(context.Background(), stubcluster.Config{Shards: n, NodesPerShard: 3, Host: host}, os.Stdout); err != nil {
 			os.Exit(1)
 		}
 		os.Exit(0)
@@ -198,7 +204,7 @@ func TestRedisExporterRound(t *testing.T) {
 	t.Setenv("SCALE_TEST_SERVE_STUB", "2")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	stub, err := startStub(ctx, self, 2, 3, filepath.Join(t.TempDir(), "stub.log"))
+	stub, err := startStub(ctx, self, 2, 3, "::1", filepath.Join(t.TempDir(), "stub.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,6 +222,9 @@ func TestRedisExporterRound(t *testing.T) {
 	}
 	if run.stub.commands["info"] != 12 || run.stub.unknownCmds["unknown:config"] != 12 {
 		t.Errorf("commands %v", run.stub.commands)
+	}
+	if !strings.HasPrefix(stub.ready.Seed, "[::1]:") {
+		t.Errorf("stub seed %s, want one on ::1", stub.ready.Seed)
 	}
 	if run.rss <= 0 || run.peak < run.rss {
 		t.Errorf("rss %d peak %d", run.rss, run.peak)

@@ -24,13 +24,13 @@ type stubProcess struct {
 	http  *http.Client
 }
 
-func startStub(ctx context.Context, self string, shards, perShard int, logPath string) (*stubProcess, error) {
+func startStub(ctx context.Context, self string, shards, perShard int, host, logPath string) (*stubProcess, error) {
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
 	defer logFile.Close()
-	cmd := exec.Command(self, "-serve-stub", "-stub-shards", strconv.Itoa(shards), "-nodes-per-shard", strconv.Itoa(perShard))
+	cmd := exec.Command(self, "-serve-stub", "-stub-shards", strconv.Itoa(shards), "-nodes-per-shard", strconv.Itoa(perShard), "-stub-host", host)
 	cmd.Stderr = logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stdout, err := cmd.StdoutPipe()

@@ -24,6 +24,11 @@ type Config struct {
 	// ACL user accepted besides "default".
 	Password string
 	Username string
+	// Host is the loopback address every node listens on and announces:
+	// "127.0.0.1" (the default) or "::1". On a machine shared with other
+	// tests, ::1 keeps their connections to free-looking 127.0.0.1 ports
+	// from landing on the stub's thousands of listeners.
+	Host string
 }
 
 func (c Config) validate() error {
@@ -33,12 +38,23 @@ func (c Config) validate() error {
 	if c.NodesPerShard < 1 || c.NodesPerShard > 16 {
 		return fmt.Errorf("stubcluster: %d nodes per shard, want 1 to 16", c.NodesPerShard)
 	}
+	if ip := net.ParseIP(c.host()); ip == nil || !ip.IsLoopback() || ip.String() != c.host() {
+		return fmt.Errorf("stubcluster: host %q: want a loopback address such as 127.0.0.1 or ::1", c.Host)
+	}
 	return nil
 }
 
-// Cluster is a running stub: one listener per node on 127.0.0.1.
+func (c Config) host() string {
+	if c.Host == "" {
+		return "127.0.0.1"
+	}
+	return c.Host
+}
+
+// Cluster is a running stub: one listener per node on a loopback address.
 type Cluster struct {
 	cfg    Config
+	host   string // the loopback address nodes listen on and announce
 	tmpl   *templates
 	nodes  []*node
 	shards []*shard
@@ -70,6 +86,7 @@ type node struct {
 	index int
 	shard int
 	role  Role
+	host  string
 	port  int
 	cport int
 	id    string // cluster node id
@@ -94,7 +111,7 @@ func Start(cfg Config) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{cfg: cfg, tmpl: tmpl, started: time.Now(), conns: map[net.Conn]struct{}{}}
+	c := &Cluster{cfg: cfg, host: cfg.host(), tmpl: tmpl, started: time.Now(), conns: map[net.Conn]struct{}{}}
 	primaryInfo := tmpl.info[RolePrimary]
 	c.uptimeBase = parseIntOr(primaryInfo.field("uptime_in_seconds"))
 	c.backlogHistlen = parseIntOr(primaryInfo.field("repl_backlog_histlen"))
@@ -124,12 +141,12 @@ func Start(cfg Config) (*Cluster, error) {
 		c.shards = append(c.shards, sh)
 	}
 	for _, n := range c.nodes {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		ln, err := net.Listen("tcp", net.JoinHostPort(c.host, "0"))
 		if err != nil {
 			c.Close()
 			return nil, fmt.Errorf("stubcluster: listen for node %d of %d: %w (raise the open-files limit?)", n.index+1, len(c.nodes), err)
 		}
-		n.ln = ln
+		n.ln, n.host = ln, c.host
 		n.port = ln.Addr().(*net.TCPAddr).Port
 		// The cluster bus port is only announced, never listened on.
 		n.cport = n.port + 10000
@@ -153,7 +170,7 @@ func hexID(kind string, i int) string {
 // Seed is the address of the first shard's primary.
 func (c *Cluster) Seed() string { return c.nodes[0].addr() }
 
-func (n *node) addr() string { return "127.0.0.1:" + strconv.Itoa(n.port) }
+func (n *node) addr() string { return net.JoinHostPort(n.host, strconv.Itoa(n.port)) }
 
 // Close stops every listener and connection and waits for their goroutines.
 func (c *Cluster) Close() {

@@ -17,7 +17,10 @@ func (c *Cluster) appendClusterNodes(b []byte, n *node) []byte {
 	for _, sh := range c.shards {
 		for _, m := range sh.nodes {
 			b = append(b, m.id...)
-			b = append(b, " 127.0.0.1:"...)
+			// Redis writes an IPv6 address bare: "::1:7000@17000".
+			b = append(b, ' ')
+			b = append(b, c.host...)
+			b = append(b, ':')
 			b = strconv.AppendInt(b, int64(m.port), 10)
 			b = append(b, '@')
 			b = strconv.AppendInt(b, int64(m.cport), 10)
@@ -77,9 +80,9 @@ func cmdClusterShards(c *Cluster, b []byte, _ *node, _ *connState, _ [][]byte) [
 			b = appendBulk(b, "port")
 			b = appendInt(b, int64(m.port))
 			b = appendBulk(b, "ip")
-			b = appendBulk(b, "127.0.0.1")
+			b = appendBulk(b, c.host)
 			b = appendBulk(b, "endpoint")
-			b = appendBulk(b, "127.0.0.1")
+			b = appendBulk(b, c.host)
 			b = appendBulk(b, "role")
 			if m.role == RolePrimary {
 				b = appendBulk(b, "master")
@@ -105,7 +108,7 @@ func cmdClusterSlots(c *Cluster, b []byte, _ *node, _ *connState, _ [][]byte) []
 		b = appendInt(b, int64(sh.last))
 		for _, m := range sh.nodes {
 			b = appendArray(b, 4)
-			b = appendBulk(b, "127.0.0.1")
+			b = appendBulk(b, c.host)
 			b = appendInt(b, int64(m.port))
 			b = appendBulk(b, m.id)
 			b = appendArray(b, 0)

@@ -174,7 +174,9 @@ func (c *Cluster) appendInfoLine(b []byte, n *node, l infoLine, now time.Time) [
 		for i, r := range c.shards[n.shard].nodes[1:] {
 			b = append(b, "slave"...)
 			b = strconv.AppendInt(b, int64(i), 10)
-			b = append(b, ":ip=127.0.0.1,port="...)
+			b = append(b, ":ip="...)
+			b = append(b, c.host...)
+			b = append(b, ",port="...)
 			b = strconv.AppendInt(b, int64(r.port), 10)
 			b = append(b, ",state=online,offset="...)
 			b = strconv.AppendInt(b, c.replicaOffset(r.shard, now), 10)
@@ -217,7 +219,7 @@ func (c *Cluster) appendInfoLine(b []byte, n *node, l infoLine, now time.Time) [
 			b = append(b, '0')
 		}
 	case kindMasterHost:
-		b = append(b, "127.0.0.1"...)
+		b = append(b, c.host...)
 	case kindMasterPort:
 		b = strconv.AppendInt(b, int64(c.shards[n.shard].nodes[0].port), 10)
 	case kindMasterLastIO:

@@ -66,7 +66,7 @@ func Serve(ctx context.Context, cfg Config, w io.Writer) error {
 		return err
 	}
 	defer c.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", net.JoinHostPort(c.host, "0"))
 	if err != nil {
 		return fmt.Errorf("stubcluster: control listener: %w", err)
 	}

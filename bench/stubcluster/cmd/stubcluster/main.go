@@ -27,6 +27,7 @@ func main() {
 	flag.IntVar(&cfg.NodesPerShard, "nodes-per-shard", 3, "nodes per shard: a primary and the rest replicas")
 	flag.StringVar(&passwordFile, "password-file", "", "file holding a password every connection must AUTH with (none by default)")
 	flag.StringVar(&cfg.Username, "username", "", "ACL user accepted besides \"default\"")
+	flag.StringVar(&cfg.Host, "host", "127.0.0.1", "loopback address to listen on and announce: 127.0.0.1 or ::1")
 	flag.Parse()
 	if passwordFile != "" {
 		b, err := os.ReadFile(passwordFile)
