@@ -10,10 +10,10 @@ import (
 // create an error code or a command name of any length and any bytes.
 const MaxLabelBytes = 128
 
-// labelValue makes a value read from Redis safe as a label value: valid
+// LabelValue makes a value read from Redis safe as a label value: valid
 // UTF-8 (invalid bytes become U+FFFD) and at most MaxLabelBytes long, cut
 // at a rune boundary with a trailing "…" so a cut value is recognisable.
-func labelValue(s string) string {
+func LabelValue(s string) string {
 	if len(s) <= MaxLabelBytes && utf8.ValidString(s) {
 		return s
 	}

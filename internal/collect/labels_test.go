@@ -17,12 +17,12 @@ func TestLabelValue(t *testing.T) {
 		{"too long multibyte cut at a rune", long, strings.Repeat("é", 62) + "…"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := labelValue(tc.in)
+			got := LabelValue(tc.in)
 			if got != tc.want {
-				t.Fatalf("labelValue(%q) = %q, want %q", tc.in, got, tc.want)
+				t.Fatalf("LabelValue(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 			if !utf8.ValidString(got) || len(got) > MaxLabelBytes {
-				t.Fatalf("labelValue(%q) = %q: invalid or longer than %d bytes", tc.in, got, MaxLabelBytes)
+				t.Fatalf("LabelValue(%q) = %q: invalid or longer than %d bytes", tc.in, got, MaxLabelBytes)
 			}
 		})
 	}
@@ -33,9 +33,9 @@ func FuzzLabelValue(f *testing.F) {
 	f.Add("\xff\xfe")
 	f.Add(strings.Repeat("\xe2\x82", 90))
 	f.Fuzz(func(t *testing.T, s string) {
-		got := labelValue(s)
+		got := LabelValue(s)
 		if !utf8.ValidString(got) || len(got) > MaxLabelBytes {
-			t.Fatalf("labelValue(%q) = %q", s, got)
+			t.Fatalf("LabelValue(%q) = %q", s, got)
 		}
 	})
 }

@@ -65,7 +65,7 @@ func (c *redisCollector) Update(_ context.Context, in *Input, ch chan<- promethe
 		c.onDoubt()
 	}
 	for shard, n := range view.failovers {
-		emit(prometheus.MustNewConstMetric(failoversDesc, prometheus.CounterValue, n, labelValue(shard)))
+		emit(prometheus.MustNewConstMetric(failoversDesc, prometheus.CounterValue, n, LabelValue(shard)))
 	}
 	for role, n := range roles {
 		emit(prometheus.MustNewConstMetric(nodesDesc, prometheus.GaugeValue, n, string(role)))
@@ -128,7 +128,7 @@ func (e nodeEmitter) metric(d *prometheus.Desc, t prometheus.ValueType, v float6
 	labels := make([]string, 0, 2+len(extra))
 	labels = append(labels, e.name, e.shard)
 	for _, x := range extra {
-		labels = append(labels, labelValue(x))
+		labels = append(labels, LabelValue(x))
 	}
 	m, err := prometheus.NewConstMetric(d, t, v, labels...)
 	if err != nil {
@@ -148,7 +148,7 @@ func (l *labelled) add(label string, v float64) {
 	if l.sum == nil {
 		l.sum = map[string]float64{}
 	}
-	label = labelValue(label)
+	label = LabelValue(label)
 	if _, ok := l.sum[label]; !ok {
 		l.order = append(l.order, label)
 	}
@@ -166,7 +166,7 @@ func emitNode(emit func(prometheus.Metric), r *NodeRead, view replicationView) {
 }
 
 func emitNodeWith(emit func(prometheus.Metric), r *NodeRead, view replicationView, policy CommandStatsPolicy) {
-	e := nodeEmitter{emit: emit, name: labelValue(r.Node.Name), shard: labelValue(r.Node.Shard)}
+	e := nodeEmitter{emit: emit, name: LabelValue(r.Node.Name), shard: LabelValue(r.Node.Shard)}
 	e.gauge(upDesc, boolFloat(r.Up()))
 	e.gauge(nodeScrapeDurationDesc, r.Duration.Seconds())
 	if !r.Up() {
@@ -221,7 +221,7 @@ func emitNodeWith(emit func(prometheus.Metric), r *NodeRead, view replicationVie
 		}
 		keys.add(k, float64(ks.Keys))
 		expiring.add(k, float64(ks.Expires))
-		ttl[labelValue(k)] = ks.AvgTTL / 1e3
+		ttl[LabelValue(k)] = ks.AvgTTL / 1e3
 	})
 	keys.each(func(db string, n float64) {
 		e.gauge(dbKeysDesc, n, db)

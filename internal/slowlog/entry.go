@@ -190,23 +190,3 @@ func (p argPolicy) entry(c SlowCommand, node, shard string) SlowEntry {
 	return e
 }
 
-// maxLabelBytes and labelValue are collect's rules for a label value read
-// from a peer (valid UTF-8, at most 128 bytes, a cut marked with "…"), so
-// that node and shard here equal those of the per-node Redis series.
-const maxLabelBytes = 128
-
-func labelValue(s string) string {
-	if len(s) <= maxLabelBytes && utf8.ValidString(s) {
-		return s
-	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= maxLabelBytes {
-		return s
-	}
-	const ellipsis = "…"
-	cut := maxLabelBytes - len(ellipsis)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + ellipsis
-}

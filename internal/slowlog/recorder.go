@@ -112,7 +112,7 @@ type member struct{ name, shard string }
 func newGroupView(t *topology.Topology) *groupView {
 	g := &groupView{topo: t, byKey: map[string]member{}, shardOf: map[string]string{}}
 	for _, n := range t.Nodes {
-		m := member{name: labelValue(n.Name), shard: labelValue(n.Shard)}
+		m := member{name: collect.LabelValue(n.Name), shard: collect.LabelValue(n.Shard)}
 		g.shardOf[m.name] = m.shard
 		g.byKey[n.Name] = m
 		if n.CacheClusterID != "" {
@@ -168,7 +168,7 @@ func (r *Recorder) resolve(node, shard string) (member, bool) {
 		if shard == "" {
 			return member{}, false
 		}
-		return member{name: labelValue(node), shard: labelValue(shard)}, true
+		return member{name: collect.LabelValue(node), shard: collect.LabelValue(shard)}, true
 	}
 	m, ok := r.group.byKey[node]
 	return m, ok

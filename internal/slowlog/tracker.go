@@ -235,7 +235,7 @@ func (t *Tracker) Collect(ch chan<- prometheus.Metric) {
 	for name, n := range nodes {
 		n.gauges.Lock()
 		if n.ok {
-			node, shard := labelValue(name), labelValue(n.shard)
+			node, shard := collect.LabelValue(name), collect.LabelValue(n.shard)
 			ch <- prometheus.MustNewConstMetric(slowlogLengthDesc, prometheus.GaugeValue, float64(n.length), node, shard)
 			ch <- prometheus.MustNewConstMetric(slowlogLastIDDesc, prometheus.GaugeValue, float64(n.lastID), node, shard)
 		}

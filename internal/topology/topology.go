@@ -5,6 +5,7 @@ package topology
 
 import (
 	"sort"
+	"sync/atomic"
 	"time"
 )
 
@@ -67,6 +68,10 @@ type Topology struct {
 	Nodes        []Node    `json:"nodes"`
 	Shards       []Shard   `json:"shards"`
 	DiscoveredAt time.Time `json:"discovered_at"`
+	// index is a *nodeIndex (an atomic.Value, so that copying a Topology,
+	// as tests and JSON decoding do, is allowed; a copy shares Nodes and
+	// so its index).
+	index atomic.Value
 	// Refused lists (up to 100 of) the addresses nodes announced that
 	// discovery did not dial (see policy.go); RefusedCount counts them all.
 	Refused      []RefusedAddress `json:"refused_addresses,omitempty"`
@@ -90,30 +95,59 @@ func (t *Topology) IsRefused(addr string) bool {
 	return t != nil && t.refused[addr]
 }
 
-// Node returns the node with the given name.
+// Node returns the node with the given name, in constant time.
 func (t *Topology) Node(name string) (Node, bool) {
-	if t == nil {
+	return t.lookup(name, func(ix *nodeIndex) map[string]int { return ix.byName }, func(n *Node) string { return n.Name })
+}
+
+// ByAddr returns the node dialled at addr, in constant time.
+func (t *Topology) ByAddr(addr string) (Node, bool) {
+	return t.lookup(addr, func(ix *nodeIndex) map[string]int { return ix.byAddr }, func(n *Node) string { return n.Addr })
+}
+
+// nodeIndex maps names and addresses to positions in Nodes. It is built on
+// first use; discovery appends to and sorts Nodes before it publishes a
+// topology, so an index that no longer matches the slice is rebuilt.
+type nodeIndex struct {
+	n              int
+	first          *Node
+	byName, byAddr map[string]int
+}
+
+func (t *Topology) lookup(key string, table func(*nodeIndex) map[string]int, keyOf func(*Node) string) (Node, bool) {
+	if t == nil || len(t.Nodes) == 0 {
 		return Node{}, false
 	}
-	for _, n := range t.Nodes {
-		if n.Name == name {
-			return n, true
+	for range 2 {
+		ix, _ := t.index.Load().(*nodeIndex)
+		if ix == nil || ix.n != len(t.Nodes) || ix.first != &t.Nodes[0] {
+			ix = t.buildIndex()
 		}
+		i, ok := table(ix)[key]
+		if !ok {
+			// Sorting moves nodes but never changes which are there.
+			return Node{}, false
+		}
+		if i < len(t.Nodes) && keyOf(&t.Nodes[i]) == key {
+			return t.Nodes[i], true
+		}
+		t.index.Store((*nodeIndex)(nil)) // sorted since it was built
 	}
 	return Node{}, false
 }
 
-// ByAddr returns the node dialled at addr.
-func (t *Topology) ByAddr(addr string) (Node, bool) {
-	if t == nil {
-		return Node{}, false
-	}
-	for _, n := range t.Nodes {
-		if n.Addr == addr {
-			return n, true
+func (t *Topology) buildIndex() *nodeIndex {
+	ix := &nodeIndex{n: len(t.Nodes), first: &t.Nodes[0], byName: make(map[string]int, len(t.Nodes)), byAddr: make(map[string]int, len(t.Nodes))}
+	for i := range t.Nodes {
+		if _, dup := ix.byName[t.Nodes[i].Name]; !dup {
+			ix.byName[t.Nodes[i].Name] = i
+		}
+		if _, dup := ix.byAddr[t.Nodes[i].Addr]; !dup {
+			ix.byAddr[t.Nodes[i].Addr] = i
 		}
 	}
-	return Node{}, false
+	t.index.Store(ix)
+	return ix
 }
 
 // CountByRole counts nodes per role.
