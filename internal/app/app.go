@@ -119,9 +119,13 @@ func New(ctx context.Context, load Loader, logger *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	opts := collect.Options{
-		Topology:        a.discovery.Current,
-		Acquire:         func() collect.ClientLease { return a.pool.Acquire() },
-		Concurrency:     func() int { return a.config().Scrape.Concurrency },
+		Topology:    a.discovery.Current,
+		Acquire:     func() collect.ClientLease { return a.pool.Acquire() },
+		Concurrency: func() int { return a.config().Scrape.Concurrency },
+		CommandStats: func() collect.CommandStatsPolicy {
+			c := a.config().Scrape.CommandStats
+			return collect.CommandStatsPolicy{Disabled: !c.Enabled, PrimariesOnly: c.PrimariesOnly, TopN: c.TopN}
+		},
 		OnTopologyDoubt: a.discovery.Trigger,
 		Collectors:      []collect.Collector{discoveryCollector(a.discovery)},
 		Logger:          logger.With("component", "collector"),

@@ -92,9 +92,28 @@ type ScrapeConfig struct {
 	TimeoutOffset time.Duration `yaml:"timeout_offset"`
 	// Concurrency bounds how many nodes are read at once.
 	Concurrency int `yaml:"concurrency"`
+	// CommandStats bounds the per-node × per-command families.
+	CommandStats CommandStatsConfig `yaml:"commandstats"`
 }
 
+// CommandStatsConfig bounds redis_commands_total and its three siblings
+// (INFO commandstats), the largest families of a big cluster: about 35
+// commands × 4 families per node. The defaults keep every command of every
+// node, as redis_exporter does.
+type CommandStatsConfig struct {
+	// Enabled false drops the four families altogether.
+	Enabled bool `yaml:"enabled"`
+	// PrimariesOnly keeps them on primaries only.
+	PrimariesOnly bool `yaml:"primaries_only"`
+	// TopN keeps, per node, the N commands with the most calls; 0 keeps all.
+	TopN int `yaml:"top_n"`
+}
+
+// maxCommandStatsTopN is far above the number of commands Redis has.
+const maxCommandStatsTopN = 1000
+
 func (c *ScrapeConfig) setDefaults() {
+	c.CommandStats.Enabled = true
 	c.Timeout = 10 * time.Second
 	c.TimeoutOffset = 500 * time.Millisecond
 	c.Concurrency = 16
@@ -110,6 +129,9 @@ func (c *ScrapeConfig) validate() []error {
 	}
 	if c.Concurrency < 1 || c.Concurrency > 1024 {
 		errs = append(errs, fieldError("scrape.concurrency", fmt.Sprintf("%d is outside 1..1024", c.Concurrency), "use e.g. 16 (default)"))
+	}
+	if c.CommandStats.TopN < 0 || c.CommandStats.TopN > maxCommandStatsTopN {
+		errs = append(errs, fieldError("scrape.commandstats.top_n", fmt.Sprintf("%d is outside 0..%d", c.CommandStats.TopN, maxCommandStatsTopN), "use 0 to keep every command, or e.g. 10"))
 	}
 	return errs
 }
