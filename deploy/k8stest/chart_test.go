@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +16,9 @@ import (
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -215,21 +218,27 @@ func (r *releaseTest) install(t *testing.T) {
 		kinds[o.Kind]++
 	}
 	t.Logf("stored: %v", kinds)
-	for _, kind := range []string{"Deployment", "Service", "ServiceAccount", "ConfigMap", "ServiceMonitor"} {
+	for _, kind := range []string{r.workloadKind(t), "Service", "ServiceAccount", "ConfigMap", "ServiceMonitor"} {
 		if kinds[kind] == 0 {
 			t.Errorf("no %s installed", kind)
 		}
 	}
+	if other := map[string]string{"Deployment": "StatefulSet", "StatefulSet": "Deployment"}[r.workloadKind(t)]; kinds[other] != 0 {
+		t.Errorf("a %s besides the %s", other, r.workloadKind(t))
+	}
 
-	d := r.deployment(t)
-	checkDeployment(t, d, r.value(t, "web", "tls", "enabled") == true)
-	// No kube-controller-manager: the Deployment is stored but never
+	w := r.workload(t)
+	checkPodTemplate(t, w, r.value(t, "web", "tls", "enabled") == true)
+	// No kube-controller-manager: the workload is stored but never
 	// reconciled, so no ReplicaSet and no pod exists; nothing here ran.
-	if d.Status.ObservedGeneration != 0 || d.Status.Replicas != 0 {
-		t.Errorf("Deployment status %+v: something reconciled it, but this server has no controllers", d.Status)
+	if w.observedGeneration != 0 || w.statusReplicas != 0 {
+		t.Errorf("%s status: observed generation %d, %d replicas: something reconciled it, but this server has no controllers", w.kind, w.observedGeneration, w.statusReplicas)
 	}
 	if pods := r.a.names(t, "v1", "Pod", r.namespace, ""); len(pods) != 0 {
 		t.Errorf("pods %v exist without a kubelet", pods)
+	}
+	if r.value(t, "ha", "lease", "enabled") == true {
+		r.checkLeaseRBAC(t)
 	}
 
 	wantIRSA, _ := r.value(t, "serviceAccount", "annotations", irsaKey).(string)
@@ -259,33 +268,64 @@ func (r *releaseTest) checkStored(t *testing.T) []object {
 	return objs
 }
 
-func (r *releaseTest) deployment(t *testing.T) *appsv1.Deployment {
-	t.Helper()
-	var d appsv1.Deployment
-	if !r.a.get(t, "apps/v1", "Deployment", r.namespace, release+"-elasticache-exporter", &d) {
-		t.Fatal("no Deployment ec-elasticache-exporter")
+// workloadKind is the kind that runs the exporter: a StatefulSet with
+// sharding.enabled, else a Deployment.
+func (r *releaseTest) workloadKind(t *testing.T) string {
+	if r.value(t, "sharding", "enabled") == true {
+		return "StatefulSet"
 	}
-	if len(d.Spec.Template.Spec.Containers) != 1 {
-		t.Fatalf("Deployment has %d containers, want 1", len(d.Spec.Template.Spec.Containers))
-	}
-	return &d
+	return "Deployment"
 }
 
-// checkDeployment checks the stored Deployment (after the server's
-// defaulting) runs the image as the image test does: non-root 65532,
-// read-only root, no capabilities, no privilege escalation, RuntimeDefault
-// seccomp, no service account token, probes on /healthz and /readyz.
-func checkDeployment(t *testing.T, d *appsv1.Deployment, tls bool) {
+// workload is what the tests read of the Deployment or StatefulSet.
+type workload struct {
+	kind                           string
+	template                       corev1.PodTemplateSpec
+	replicas                       *int32
+	generation, observedGeneration int64
+	statusReplicas                 int32
+}
+
+func (r *releaseTest) workload(t *testing.T) workload {
 	t.Helper()
-	pod := d.Spec.Template.Spec
+	name := release + "-elasticache-exporter"
+	w := workload{kind: r.workloadKind(t)}
+	switch w.kind {
+	case "StatefulSet":
+		var s appsv1.StatefulSet
+		if !r.a.get(t, "apps/v1", w.kind, r.namespace, name, &s) {
+			t.Fatalf("no StatefulSet %s", name)
+		}
+		w.template, w.replicas, w.generation, w.observedGeneration, w.statusReplicas = s.Spec.Template, s.Spec.Replicas, s.Generation, s.Status.ObservedGeneration, s.Status.Replicas
+	default:
+		var d appsv1.Deployment
+		if !r.a.get(t, "apps/v1", w.kind, r.namespace, name, &d) {
+			t.Fatalf("no Deployment %s", name)
+		}
+		w.template, w.replicas, w.generation, w.observedGeneration, w.statusReplicas = d.Spec.Template, d.Spec.Replicas, d.Generation, d.Status.ObservedGeneration, d.Status.Replicas
+	}
+	if len(w.template.Spec.Containers) == 0 || w.template.Spec.Containers[0].Name != "exporter" {
+		t.Fatalf("%s %s: the first container is not the exporter", w.kind, name)
+	}
+	return w
+}
+
+// checkPodTemplate checks the stored workload's pod template (after the
+// server's defaulting) runs the image as the image test does: non-root
+// 65532, read-only root, no capabilities, no privilege escalation,
+// RuntimeDefault seccomp, no service account token for the pod, probes on
+// /healthz and /readyz.
+func checkPodTemplate(t *testing.T, w workload, tls bool) {
+	t.Helper()
+	pod := w.template.Spec
 	c := pod.Containers[0]
 	psc, sc := pod.SecurityContext, c.SecurityContext
 	if psc == nil || sc == nil {
-		t.Fatalf("securityContext missing: pod %v, container %v", psc, sc)
+		t.Fatalf("%s: securityContext missing: pod %v, container %v", w.kind, psc, sc)
 	}
 	check := func(what string, ok bool) {
 		if !ok {
-			t.Errorf("Deployment: %s", what)
+			t.Errorf("%s: %s", w.kind, what)
 		}
 	}
 	check("pod runAsNonRoot", ptrEq(psc.RunAsNonRoot, true))
@@ -370,10 +410,14 @@ func (r *releaseTest) checkServiceMonitor(t *testing.T, tls bool) {
 // upgrade changes values the way an operator would (scale, log level, a
 // config key, the IRSA role) and checks the server has the new revision.
 func (r *releaseTest) upgrade(t *testing.T) {
-	before := r.deployment(t)
+	before := r.workload(t)
 	const role = "arn:aws:iam::123456789012:role/e2e-upgraded"
+	scale, replicas := "replicaCount", int32(2)
+	if before.kind == "StatefulSet" {
+		scale, replicas = "sharding.replicas", 4
+	}
 	args := append([]string{"upgrade", release, chartDir}, r.valuesArgs()...)
-	args = append(args, "--set", "replicaCount=2", "--set", "log.level=warn", "--set", "config.scrape.concurrency=7",
+	args = append(args, "--set", fmt.Sprintf("%s=%d", scale, replicas), "--set", "log.level=warn", "--set", "config.scrape.concurrency=7",
 		"--set-string", "serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn="+role)
 	r.helm(t, args...)
 	r.checkStored(t)
@@ -391,18 +435,18 @@ func (r *releaseTest) upgrade(t *testing.T) {
 		t.Errorf("helm status after upgrade: revision %d %s, want 2 deployed", status.Version, status.Info.Status)
 	}
 
-	d := r.deployment(t)
-	if !ptrEq(d.Spec.Replicas, 2) {
-		t.Errorf("Deployment replicas %v after upgrade, want 2", d.Spec.Replicas)
+	w := r.workload(t)
+	if !ptrEq(w.replicas, replicas) {
+		t.Errorf("%s replicas %v after upgrade with %s=%d", w.kind, w.replicas, scale, replicas)
 	}
-	if !slices.Contains(d.Spec.Template.Spec.Containers[0].Args, "--log.level=warn") {
-		t.Errorf("Deployment args %q after upgrade, want --log.level=warn", d.Spec.Template.Spec.Containers[0].Args)
+	if !slices.Contains(w.template.Spec.Containers[0].Args, "--log.level=warn") {
+		t.Errorf("%s args %q after upgrade, want --log.level=warn", w.kind, w.template.Spec.Containers[0].Args)
 	}
-	if d.Generation <= before.Generation {
-		t.Errorf("Deployment generation %d after upgrade, was %d", d.Generation, before.Generation)
+	if w.generation <= before.generation {
+		t.Errorf("%s generation %d after upgrade, was %d", w.kind, w.generation, before.generation)
 	}
 	const checksum = "checksum/config"
-	if a, b := before.Spec.Template.Annotations[checksum], d.Spec.Template.Annotations[checksum]; a == "" || a == b {
+	if a, b := before.template.Annotations[checksum], w.template.Annotations[checksum]; a == "" || a == b {
 		t.Errorf("pod template %s %q -> %q: a config change must roll the pods", checksum, a, b)
 	}
 	var cm corev1.ConfigMap
@@ -410,7 +454,7 @@ func (r *releaseTest) upgrade(t *testing.T) {
 		t.Errorf("ConfigMap config.yaml after upgrade lacks concurrency: 7:\n%s", cm.Data["config.yaml"])
 	}
 	r.checkIRSA(t, role)
-	checkDeployment(t, d, r.value(t, "web", "tls", "enabled") == true)
+	checkPodTemplate(t, w, r.value(t, "web", "tls", "enabled") == true)
 }
 
 // uninstall runs helm uninstall and checks nothing of the release is left:
@@ -430,7 +474,8 @@ func (r *releaseTest) uninstall(t *testing.T) {
 	}
 	for _, k := range []struct{ apiVersion, kind string }{
 		{"v1", "ConfigMap"}, {"v1", "Service"}, {"v1", "ServiceAccount"}, {"v1", "Secret"}, {"apps/v1", "Deployment"},
-		{"apps/v1", "ReplicaSet"}, {"v1", "Pod"}, {"networking.k8s.io/v1", "NetworkPolicy"}, {"policy/v1", "PodDisruptionBudget"},
+		{"apps/v1", "StatefulSet"}, {"apps/v1", "ReplicaSet"}, {"v1", "Pod"}, {"networking.k8s.io/v1", "NetworkPolicy"},
+		{"policy/v1", "PodDisruptionBudget"}, {"rbac.authorization.k8s.io/v1", "Role"}, {"rbac.authorization.k8s.io/v1", "RoleBinding"},
 		{"monitoring.coreos.com/v1", "ServiceMonitor"}, {"monitoring.coreos.com/v1", "PrometheusRule"},
 	} {
 		if left := r.a.names(t, k.apiVersion, k.kind, r.namespace, "app.kubernetes.io/instance="+release); len(left) != 0 {
@@ -450,5 +495,57 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 			t.Fatalf("within %s: %s", timeout, what)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// checkLeaseRBAC asks the server's RBAC authorizer (SubjectAccessReview)
+// what the exporter's ServiceAccount may do with ha.lease.enabled: read,
+// renew and create its Lease, and nothing else.
+func (r *releaseTest) checkLeaseRBAC(t *testing.T) {
+	t.Helper()
+	lease, _ := r.value(t, "ha", "lease", "name").(string)
+	if lease == "" {
+		lease = release + "-elasticache-exporter"
+	}
+	sa, _ := r.value(t, "serviceAccount", "name").(string)
+	if sa == "" {
+		sa = release + "-elasticache-exporter"
+	}
+	for _, c := range []struct {
+		verb, group, resource, name string
+		allowed                     bool
+	}{
+		{"get", "coordination.k8s.io", "leases", lease, true},
+		{"update", "coordination.k8s.io", "leases", lease, true},
+		{"create", "coordination.k8s.io", "leases", "", true},
+		{"delete", "coordination.k8s.io", "leases", lease, false},
+		{"update", "coordination.k8s.io", "leases", "another-lease", false},
+		{"get", "", "secrets", "", false},
+		{"list", "", "pods", "", false},
+	} {
+		review := authorizationv1.SubjectAccessReview{
+			TypeMeta: metav1.TypeMeta{APIVersion: "authorization.k8s.io/v1", Kind: "SubjectAccessReview"},
+			Spec: authorizationv1.SubjectAccessReviewSpec{
+				User:   "system:serviceaccount:" + r.namespace + ":" + sa,
+				Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + r.namespace, "system:authenticated"},
+				ResourceAttributes: &authorizationv1.ResourceAttributes{
+					Namespace: r.namespace, Verb: c.verb, Group: c.group, Resource: c.resource, Name: c.name,
+				},
+			},
+		}
+		body, err := json.Marshal(review)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, resp := r.a.do(t, http.MethodPost, "/apis/authorization.k8s.io/v1/subjectaccessreviews", "application/json", body)
+		if code != http.StatusCreated && code != http.StatusOK {
+			t.Fatalf("SubjectAccessReview: %d %s", code, resp)
+		}
+		if err := json.Unmarshal(resp, &review); err != nil {
+			t.Fatal(err)
+		}
+		if review.Status.Allowed != c.allowed {
+			t.Errorf("ServiceAccount %s may %s %s %q: %v, want %v (%s)", sa, c.verb, c.resource, c.name, review.Status.Allowed, c.allowed, review.Status.Reason)
+		}
 	}
 }
