@@ -22,6 +22,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
@@ -103,6 +104,9 @@ func TestLintStrict(t *testing.T) {
 // rendered is one helm template output, decoded.
 type rendered struct {
 	deployment      *appsv1.Deployment
+	statefulSet     *appsv1.StatefulSet // instead of the Deployment with sharding.enabled
+	role            *rbacv1.Role
+	roleBinding     *rbacv1.RoleBinding
 	service         *corev1.Service
 	serviceAccount  *corev1.ServiceAccount
 	configMaps      map[string]*corev1.ConfigMap
@@ -136,6 +140,12 @@ func render(t *testing.T, args ...string) *rendered {
 		switch tm.APIVersion + "/" + tm.Kind {
 		case "apps/v1/Deployment":
 			obj = &appsv1.Deployment{}
+		case "apps/v1/StatefulSet":
+			obj = &appsv1.StatefulSet{}
+		case "rbac.authorization.k8s.io/v1/Role":
+			obj = &rbacv1.Role{}
+		case "rbac.authorization.k8s.io/v1/RoleBinding":
+			obj = &rbacv1.RoleBinding{}
 		case "v1/Service":
 			obj = &corev1.Service{}
 		case "v1/ServiceAccount":
@@ -163,6 +173,13 @@ func render(t *testing.T, args ...string) *rendered {
 		case *appsv1.Deployment:
 			r.deployment = o
 			r.selectors["Deployment.spec.selector"] = o.Spec.Selector.MatchLabels
+		case *appsv1.StatefulSet:
+			r.statefulSet = o
+			r.selectors["StatefulSet.spec.selector"] = o.Spec.Selector.MatchLabels
+		case *rbacv1.Role:
+			r.role = o
+		case *rbacv1.RoleBinding:
+			r.roleBinding = o
 		case *corev1.Service:
 			r.service = o
 			r.selectors["Service.spec.selector"] = o.Spec.Selector
@@ -183,8 +200,8 @@ func render(t *testing.T, args ...string) *rendered {
 			r.selectors["PodDisruptionBudget.spec.selector"] = o.Spec.Selector.MatchLabels
 		}
 	}
-	if r.deployment == nil || r.service == nil {
-		t.Fatalf("no Deployment or Service rendered:\n%s", out)
+	if (r.deployment == nil) == (r.statefulSet == nil) || r.service == nil {
+		t.Fatalf("want a Service and exactly one of a Deployment and a StatefulSet:\n%s", out)
 	}
 	cm, ok := r.configMaps[release+"-elasticache-exporter"]
 	if !ok {
@@ -206,11 +223,20 @@ func render(t *testing.T, args ...string) *rendered {
 	return r
 }
 
+// pod is the pod template of the Deployment, or of the StatefulSet with
+// sharding.enabled.
+func (r *rendered) pod() *corev1.PodTemplateSpec {
+	if r.statefulSet != nil {
+		return &r.statefulSet.Spec.Template
+	}
+	return &r.deployment.Spec.Template
+}
+
 func (r *rendered) container(t *testing.T) corev1.Container {
 	t.Helper()
-	cs := r.deployment.Spec.Template.Spec.Containers
+	cs := r.pod().Spec.Containers
 	if len(cs) != 1 {
-		t.Fatalf("Deployment has %d containers, want 1", len(cs))
+		t.Fatalf("the pod template has %d containers, want 1", len(cs))
 	}
 	return cs[0]
 }
@@ -232,7 +258,7 @@ func TestTemplate(t *testing.T) {
 
 func checkSecurity(t *testing.T, r *rendered) {
 	t.Helper()
-	pod := r.deployment.Spec.Template.Spec
+	pod := r.pod().Spec
 	c := r.container(t)
 	psc, sc := pod.SecurityContext, c.SecurityContext
 	if psc == nil || sc == nil {
@@ -320,7 +346,7 @@ func checkLabelsAndSelectors(t *testing.T, r *rendered) {
 			t.Errorf("%s is in namespace %q, want the release namespace %q", o.GetName(), o.GetNamespace(), namespace)
 		}
 	}
-	podLabels := r.deployment.Spec.Template.Labels
+	podLabels := r.pod().Labels
 	for where, sel := range r.selectors {
 		if len(sel) == 0 {
 			t.Errorf("%s is empty", where)
@@ -354,7 +380,7 @@ func checkConfig(t *testing.T, name string, r *rendered) {
 		t.Errorf("rendered config does not validate: %v", err)
 	}
 	c := r.container(t)
-	pod := r.deployment.Spec.Template.Spec
+	pod := r.pod().Spec
 	if cfg.Redis.Password.IsSet() {
 		if cfg.Redis.Password.File != configDir+"/auth/token" || cfg.Redis.Password.Env != "" {
 			t.Errorf("redis.password = %+v, want the file %s/auth/token", cfg.Redis.Password, configDir)
@@ -391,6 +417,7 @@ var wantReplicationGroup = map[string]string{
 	"cluster-mode-disabled-values.yaml": "kafka-platform-prod",
 	"cluster-mode-enabled-values.yaml":  "kafka-platform-prod",
 	"development-values.yaml":           "kafka-platform-dev",
+	"sharding-values.yaml":              "kafka-platform-large",
 }
 
 func checkServiceMonitor(t *testing.T, name string, r *rendered) {
@@ -498,6 +525,11 @@ func TestSchemaRejects(t *testing.T) {
 		"web tls without secret":   {"--set", "web.tls.enabled=true"},
 		"unknown top-level value":  {"--set", "replicas=2"},
 		"bad grafana label (none)": {"--set", "dashboards.label="},
+		"no shard processes":       {"--set", "sharding.enabled=true", "--set", "sharding.replicas=0"},
+		"unknown sharding key":     {"--set", "sharding.count=3"},
+		"bad lease duration":       {"--set", "ha.lease.enabled=true", "--set", "ha.lease.duration=15 seconds"},
+		"bad lease name":           {"--set", "ha.lease.name=Lease_Name"},
+		"sharding behind a LB":     {"--set", "sharding.enabled=true", "--set", "service.type=LoadBalancer"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			out, err := runHelm(t, append([]string{"template", release, chartDir}, set...)...)

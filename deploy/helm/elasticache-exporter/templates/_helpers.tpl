@@ -47,6 +47,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
+{{/* The Lease the processes elect their leader with (ha.lease). */}}
+{{- define "elasticache-exporter.leaseName" -}}
+{{- default (include "elasticache-exporter.fullname" .) .Values.ha.lease.name }}
+{{- end }}
+
 {{- define "elasticache-exporter.image" -}}
 {{- if .Values.image.digest }}
 {{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
