@@ -160,11 +160,16 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 // electorProcess is the test binary run as one exporter process: it
-// campaigns for LEADER_TEST_LEASE and prints "start <unix ns>" and
+// campaigns for LEADER_TEST_LEASE (in LEADER_TEST_NAMESPACE, default
+// "default") with K8S_KUBECONFIG's credentials and prints "start <unix ns>" and
 // "stop <unix ns>" as its work starts and stops, until SIGTERM.
 func electorProcess(id string) int {
 	testKubeconfig = os.Getenv("K8S_KUBECONFIG")
-	l, err := New(testConfig(os.Getenv("LEADER_TEST_LEASE"), id), slog.New(slog.NewTextHandler(os.Stderr, nil)).With("elector", id))
+	cfg := testConfig(os.Getenv("LEADER_TEST_LEASE"), id)
+	if ns := os.Getenv("LEADER_TEST_NAMESPACE"); ns != "" {
+		cfg.Namespace = ns
+	}
+	l, err := New(cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)).With("elector", id))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2

@@ -69,13 +69,13 @@ func (l *Lease) tryAcquireOrRenew(ctx context.Context, now time.Time) bool {
 	held, err := l.tryAcquireOrRenewOnce(ctx, now)
 	switch {
 	case err != nil && l.apiFailures == 0:
-		l.logger.Warn("cannot reach the Kubernetes API server for the Lease; retrying every retry period", "lease", l.label, "err", err)
+		l.logger.Warn("cannot read or write the Kubernetes Lease; retrying every retry period", "lease", l.label, "err", err)
 		l.apiFailures++
 	case err != nil:
-		l.logger.Debug("the Kubernetes API server still fails for the Lease", "lease", l.label, "err", err)
+		l.logger.Debug("the Kubernetes Lease is still out of reach", "lease", l.label, "err", err)
 		l.apiFailures++
 	case l.apiFailures > 0:
-		l.logger.Info("the Kubernetes API server answers again", "lease", l.label, "failed_attempts", l.apiFailures)
+		l.logger.Info("the Kubernetes Lease is reachable again", "lease", l.label, "failed_attempts", l.apiFailures)
 		l.apiFailures = 0
 	}
 	return held
