@@ -40,19 +40,23 @@ func TestEncodeGroupsChecksAndCompressesOnce(t *testing.T) {
 	if v := value(t, ss, "go_goroutines", nil); v != 12 {
 		t.Fatalf("go_goroutines = %v", v)
 	}
-	text := string(exp.Plain)
+	plain, err := exp.Plain()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(plain)
 	if strings.Count(text, "# TYPE redis_up gauge") != 1 || strings.Count(text, "# TYPE redis_commands_total counter") != 1 {
 		t.Fatalf("each family must appear once with its type:\n%s", text)
 	}
 	if !strings.Contains(text, `# HELP redis_commands_total Calls with "quotes" and \\ and\nnewline.`) {
 		t.Fatalf("help text not escaped as the text format wants:\n%s", text)
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(exp.Gzip))
+	zr, err := gzip.NewReader(bytes.NewReader(exp.Gzip()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	unzipped, err := io.ReadAll(zr)
-	if err != nil || !bytes.Equal(unzipped, exp.Plain) {
+	if err != nil || !bytes.Equal(unzipped, plain) {
 		t.Fatalf("the gzip body is not the plain body (err %v)", err)
 	}
 }

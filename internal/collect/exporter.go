@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
@@ -167,12 +166,11 @@ func (e *Exporter) fallback(r *round) *Exposition {
 		}
 	}
 	r.progress.mu.Unlock()
-	var out []prometheus.Metric
-	emitNodes(func(m prometheus.Metric) { out = append(out, m) }, in, replicationView{}, e.opts.Logger)
-	out = append(out,
-		prometheus.MustNewConstMetric(collectorSuccessDesc, prometheus.GaugeValue, 0, "redis"),
-		prometheus.MustNewConstMetric(roundTimestampDesc, prometheus.GaugeValue, 0))
-	exp, err := Encode(nil, out)
+	enc := newEncoder()
+	emitNodes(func(m prometheus.Metric) { enc.add(m) }, in, replicationView{}, e.opts.Logger)
+	enc.add(prometheus.MustNewConstMetric(collectorSuccessDesc, prometheus.GaugeValue, 0, "redis"))
+	enc.add(prometheus.MustNewConstMetric(roundTimestampDesc, prometheus.GaugeValue, 0))
+	exp, err := enc.finish()
 	if err != nil {
 		e.opts.Logger.Warn("encoding a partial answer", "err", err)
 	}
@@ -210,23 +208,23 @@ func (e *Exporter) run(r *round, timeout time.Duration) {
 
 	lease := e.opts.Acquire()
 	in := e.readNodes(ctx, lease, &r.progress)
-	metrics, users := e.runCollectors(ctx, in)
+	enc := newEncoder()
+	users := e.runCollectors(ctx, in, enc)
 	// Collectors that outlived the round may still use the connections:
 	// the lease goes back only when the last of them returns.
 	go func() { users.Wait(); lease.Release() }()
 
 	encodeStart := time.Now()
-	var self []*dto.MetricFamily
 	if e.opts.Self != nil {
-		var err error
-		if self, err = e.opts.Self.Gather(); err != nil {
+		self, err := e.opts.Self.Gather()
+		if err != nil {
 			e.opts.Logger.Warn("gathering the exporter's own metrics", "err", err)
 		}
+		enc.addSelf(self)
 	}
-	metrics = append(metrics,
-		prometheus.MustNewConstMetric(scrapeDurationDesc, prometheus.GaugeValue, time.Since(start).Seconds()),
-		prometheus.MustNewConstMetric(roundTimestampDesc, prometheus.GaugeValue, float64(time.Now().UnixNano())/1e9))
-	exp, err := Encode(self, metrics)
+	enc.add(prometheus.MustNewConstMetric(scrapeDurationDesc, prometheus.GaugeValue, time.Since(start).Seconds()))
+	enc.add(prometheus.MustNewConstMetric(roundTimestampDesc, prometheus.GaugeValue, float64(time.Now().UnixNano())/1e9))
+	exp, err := enc.finish()
 	if err != nil {
 		e.opts.Logger.Warn("encoding the round", "err", err)
 	}
@@ -289,9 +287,12 @@ func (e *Exporter) readNodes(ctx context.Context, lease ClientLease, p *progress
 
 // collectorRun is one collector's part of a round.
 type collectorRun struct {
-	name     string
-	mu       sync.Mutex
-	metrics  []prometheus.Metric
+	name string
+	mu   sync.Mutex
+	// series counts what it sent that went into the exposition; closed
+	// stops taking what it sends once the round gave up on it.
+	series   int
+	closed   bool
 	err      error
 	duration time.Duration
 	start    time.Time
@@ -299,10 +300,11 @@ type collectorRun struct {
 	skipped  bool
 }
 
-// runCollectors runs every collector concurrently and waits for them until
-// the round's deadline (plus a short grace). users is done when every
-// collector goroutine has returned, including those the round gave up on.
-func (e *Exporter) runCollectors(ctx context.Context, in *Input) (out []prometheus.Metric, users *sync.WaitGroup) {
+// runCollectors runs every collector concurrently, streaming what they
+// send into enc, and waits for them until the round's deadline (plus a
+// short grace). users is done when every collector goroutine has
+// returned, including those the round gave up on.
+func (e *Exporter) runCollectors(ctx context.Context, in *Input, enc *encoder) (users *sync.WaitGroup) {
 	users = &sync.WaitGroup{}
 	runs := make([]*collectorRun, len(e.collectors))
 	for i, c := range e.collectors {
@@ -321,7 +323,7 @@ func (e *Exporter) runCollectors(ctx context.Context, in *Input) (out []promethe
 			continue
 		}
 		users.Add(1)
-		go e.runOne(ctx, c, in, run, users)
+		go e.runOne(ctx, c, in, run, users, enc)
 	}
 
 	deadline, _ := ctx.Deadline()
@@ -346,31 +348,31 @@ wait:
 			run.err = fmt.Errorf("collector %s did not finish before the round's deadline", run.name)
 			run.duration = time.Since(run.start)
 		}
-		out = append(out, run.metrics...)
-		series := len(run.metrics)
+		run.closed = true
 		ok := run.err == nil
 		if !ok && !run.skipped {
 			e.opts.Logger.Warn("collector failed", "collector", run.name, "err", run.err)
 		}
-		out = append(out,
-			prometheus.MustNewConstMetric(collectorSuccessDesc, prometheus.GaugeValue, boolFloat(ok), run.name),
-			prometheus.MustNewConstMetric(collectorDurationDesc, prometheus.GaugeValue, run.duration.Seconds(), run.name),
-			prometheus.MustNewConstMetric(seriesDesc, prometheus.GaugeValue, float64(series), run.name))
+		enc.add(prometheus.MustNewConstMetric(collectorSuccessDesc, prometheus.GaugeValue, boolFloat(ok), run.name))
+		enc.add(prometheus.MustNewConstMetric(collectorDurationDesc, prometheus.GaugeValue, run.duration.Seconds(), run.name))
+		enc.add(prometheus.MustNewConstMetric(seriesDesc, prometheus.GaugeValue, float64(run.series), run.name))
 		run.mu.Unlock()
 	}
-	return out, users
+	return users
 }
 
 // runOne runs one collector, draining what it sends, and recovers its
 // panic into a failure of that collector alone.
-func (e *Exporter) runOne(ctx context.Context, c Collector, in *Input, run *collectorRun, users *sync.WaitGroup) {
+func (e *Exporter) runOne(ctx context.Context, c Collector, in *Input, run *collectorRun, users *sync.WaitGroup, enc *encoder) {
 	ch := make(chan prometheus.Metric, 256)
 	drained := make(chan struct{})
 	go func() {
 		defer close(drained)
 		for m := range ch {
 			run.mu.Lock()
-			run.metrics = append(run.metrics, m)
+			if !run.closed && enc.add(m) {
+				run.series++
+			}
 			run.mu.Unlock()
 		}
 	}()

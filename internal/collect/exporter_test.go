@@ -46,10 +46,14 @@ func samples(t *testing.T, exp *Exposition) []sample {
 	if exp == nil {
 		t.Fatal("nil exposition")
 	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := parser.TextToMetricFamilies(bytes.NewReader(exp.Plain))
+	plain, err := exp.Plain()
 	if err != nil {
-		t.Fatalf("the exposition does not parse: %v\n%s", err, exp.Plain)
+		t.Fatal(err)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(bytes.NewReader(plain))
+	if err != nil {
+		t.Fatalf("the exposition does not parse: %v\n%s", err, plain)
 	}
 	var out []sample
 	for name, mf := range fams {

@@ -59,7 +59,7 @@ func TestThreeProcessesReportEveryNodeOnce(t *testing.T) {
 			Concurrency: func() int { return 16 },
 		})
 		exp := e.Gather(context.Background(), 10*time.Second)
-		for _, m := range redisUpLine.FindAllStringSubmatch(string(exp.Plain), -1) {
+		for _, m := range redisUpLine.FindAllStringSubmatch(string(mustPlain(t, exp)), -1) {
 			node := nodeLabel.FindStringSubmatch(m[1])
 			sh := shardLabel.FindStringSubmatch(m[1])
 			if node == nil || sh == nil {
@@ -98,4 +98,13 @@ func TestThreeProcessesReportEveryNodeOnce(t *testing.T) {
 	counts := []int{perProcess[0], perProcess[1], perProcess[2]}
 	sort.Ints(counts)
 	t.Logf("nodes per process: 0=%d 1=%d 2=%d", perProcess[0], perProcess[1], perProcess[2])
+}
+
+func mustPlain(t *testing.T, exp *collect.Exposition) []byte {
+	t.Helper()
+	b, err := exp.Plain()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

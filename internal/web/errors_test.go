@@ -25,7 +25,12 @@ func testDeps(t *testing.T) Deps {
 	return Deps{
 		TelemetryPath: "/metrics",
 		Scrape: func(context.Context, time.Duration) *collect.Exposition {
-			return &collect.Exposition{Plain: []byte("redis_up 1\n")}
+			exp, err := collect.Encode(nil, []prometheus.Metric{prometheus.MustNewConstMetric(
+				prometheus.NewDesc("redis_up", "Up.", nil, nil), prometheus.GaugeValue, 1)})
+			if err != nil {
+				t.Error(err)
+			}
+			return exp
 		},
 		Probe: func(context.Context, string) (prometheus.Collector, bool) {
 			return nil, false

@@ -55,10 +55,17 @@ func metricsHandler(d Deps) http.HandlerFunc {
 		h := w.Header()
 		h.Set("Content-Type", collect.ContentType)
 		h.Add("Vary", "Accept-Encoding")
-		body := exp.Plain
+		body := exp.Gzip()
 		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
 			h.Set("Content-Encoding", "gzip")
-			body = exp.Gzip
+		} else {
+			plain, err := exp.Plain()
+			if err != nil {
+				http.Error(w, "inflating the exposition failed: see the exporter's log", http.StatusInternalServerError)
+				d.Logger.Error("inflating the exposition", "err", err)
+				return
+			}
+			body = plain
 		}
 		h.Set("Content-Length", strconv.Itoa(len(body)))
 		if r.Method == http.MethodHead {
