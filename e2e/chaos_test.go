@@ -463,6 +463,44 @@ func TestChaos(t *testing.T) {
 		}
 	})
 
+	// A timeline every 10 s, to place whatever goes wrong: the counts so
+	// far, the exporter's RSS and open descriptors, and each live node's
+	// connected_clients.
+	var timelineRows []string
+	var timelineMu sync.Mutex
+	bg.Go(func() {
+		tick := time.NewTicker(10 * time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			counts.mu.Lock()
+			row := fmt.Sprintf("%6s answers %6d missing %4d falseUp0 %4d redisFailed %4d unanswered %3d", time.Since(runStart).Round(time.Second),
+				counts.answered, counts.missingNode, counts.falseUp0, counts.redisCollectorFailed, counts.unanswered)
+			counts.mu.Unlock()
+			fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+			row += fmt.Sprintf(" | RSS %7d KiB fds %5d | clients", readRSS(pid), len(fds))
+			for _, n := range nodes {
+				ictx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+				info, err := clients[n].Info(ictx, "clients").Result()
+				cancel()
+				v := "-"
+				if err == nil {
+					if _, after, ok := strings.Cut(info, "connected_clients:"); ok {
+						v, _, _ = strings.Cut(after, "\r\n")
+					}
+				}
+				row += " " + v
+			}
+			timelineMu.Lock()
+			timelineRows = append(timelineRows, row)
+			timelineMu.Unlock()
+		}
+	})
+
 	// The scenario.
 	sleepUntil := func(frac float64) bool {
 		select {
@@ -555,9 +593,17 @@ func TestChaos(t *testing.T) {
 	for _, e := range c.examples {
 		fmt.Fprintf(&b, "example: %s\n", e)
 	}
+	fmt.Fprintf(&b, "\ntimeline (counts so far; exporter RSS and fds; connected_clients of %v):\n", nodes)
+	timelineMu.Lock()
+	for _, r := range timelineRows {
+		fmt.Fprintln(&b, r)
+	}
+	timelineMu.Unlock()
 	fmt.Print(b.String())
 	if summary := os.Getenv("CHAOS_SUMMARY"); summary != "" {
 		_ = os.WriteFile(summary, []byte(b.String()), 0o644)
+		_ = os.WriteFile(summary+".exporter.log", logData, 0o644)
+		fmt.Printf("summary in %s, the exporter's log in %s.exporter.log\n", summary, summary)
 	}
 
 	if c.answered == 0 {
