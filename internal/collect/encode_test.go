@@ -71,3 +71,31 @@ func TestParseDesc(t *testing.T) {
 		t.Fatal("parseDesc(garbage) has no error")
 	}
 }
+
+// The encoder writes this package's samples itself; the text must be the
+// same as for the equivalent const metrics, escaping included.
+func TestFastSamplesEncodeLikeConstMetrics(t *testing.T) {
+	d := prometheus.NewDesc("redis_errors_total", "Errors.", []string{"node", "shard", "err"}, nil)
+	values := [][]string{{"n1", "0", `ERR "quoted" \ back`}, {"n2", "0", "line\nbreak"}, {"n3", "0", "é"}}
+	var fast, slow []prometheus.Metric
+	for i, lv := range values {
+		v := []float64{1, 0.5, 1e21}[i]
+		fast = append(fast, &fastSample{desc: d, typ: prometheus.CounterValue, value: v, labels: lv})
+		slow = append(slow, prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, lv...))
+	}
+	a, b := mustEncode(t, fast...), mustEncode(t, slow...)
+	pa, _ := a.Plain()
+	pb, _ := b.Plain()
+	if string(pa) != string(pb) {
+		t.Fatalf("fast path:\n%s\nconst metrics:\n%s", pa, pb)
+	}
+	if m := parseDesc(d.String()); strings.Join(m.labels, ",") != "node,shard,err" || m.constLabels {
+		t.Fatalf("parseDesc labels = %v const %v", m.labels, m.constLabels)
+	}
+	// A duplicate and a wrong label count are dropped, not encoded.
+	dup := &fastSample{desc: d, typ: prometheus.CounterValue, value: 2, labels: values[0]}
+	short := &fastSample{desc: d, typ: prometheus.CounterValue, value: 2, labels: []string{"n9"}}
+	if exp, err := Encode(nil, append(fast, dup, short)); err == nil || exp.Dropped != 2 || exp.Samples != 3 {
+		t.Fatalf("dropped %d samples %d err %v, want 2, 3 and an error", exp.Dropped, exp.Samples, err)
+	}
+}

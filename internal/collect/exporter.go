@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -84,6 +85,10 @@ type Exporter struct {
 	// encodeTime is how long the last round took to encode; the next
 	// round stops reading that much (and a half) before its deadline.
 	encodeTime time.Duration
+	// familySizes and samples of the last round size the next one's
+	// buffers.
+	familySizes map[string]int
+	samples     int
 	// running marks collectors whose Update has not returned yet (one
 	// that outlived its round), so a stuck collector is skipped instead
 	// of piling up goroutines.
@@ -197,18 +202,24 @@ func (e *Exporter) run(r *round, timeout time.Duration) {
 		e.last = r
 		e.mu.Unlock()
 		close(r.done)
+		// The node reads are not needed once the round is served (a late
+		// client gets e.last's exposition); a kept round holds only bytes.
+		r.progress.mu.Lock()
+		r.progress.reads, r.progress.read, r.progress.topo = nil, nil, nil
+		r.progress.mu.Unlock()
 	}()
 	// Reading stops early enough to leave the encoding its time, so the
 	// whole answer fits the deadline the client asked for.
 	e.mu.Lock()
 	reserve := min(max(e.encodeTime*3/2, 20*time.Millisecond), timeout/2)
+	sizes, samples := e.familySizes, e.samples
 	e.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout-reserve)
 	defer cancel()
 
 	lease := e.opts.Acquire()
 	in := e.readNodes(ctx, lease, &r.progress)
-	enc := newEncoder()
+	enc := newSizedEncoder(sizes, samples)
 	users := e.runCollectors(ctx, in, enc)
 	// Collectors that outlived the round may still use the connections:
 	// the lease goes back only when the last of them returns.
@@ -231,6 +242,9 @@ func (e *Exporter) run(r *round, timeout time.Duration) {
 	r.exp = exp
 	e.mu.Lock()
 	e.encodeTime = time.Since(encodeStart)
+	if exp != nil {
+		e.familySizes, e.samples = enc.sizes, exp.Samples
+	}
 	e.mu.Unlock()
 }
 
@@ -252,37 +266,49 @@ func (e *Exporter) readNodes(ctx context.Context, lease ClientLease, p *progress
 	}
 	p.mu.Unlock()
 
-	sem := make(chan struct{}, max(1, e.opts.Concurrency()))
-	var wg sync.WaitGroup
+	// A pool of Concurrency workers, not a goroutine per node: at 1,500
+	// nodes those would be 1,500 stacks parked on a semaphore.
 	cluster := topo.Mode == topology.ModeCluster
-	for i, node := range topo.Nodes {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(max(1, e.opts.Concurrency()), len(topo.Nodes)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			read := NodeRead{Node: node}
-			defer func() {
-				if pv := recover(); pv != nil {
-					e.opts.Logger.Error("reading a node panicked; reporting it down for this round", "node", node.Name, "panic", fmt.Sprint(pv), "stack", string(debug.Stack()))
-					read = NodeRead{Node: node, Err: fmt.Errorf("internal error while reading the node: %v", pv)}
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(topo.Nodes) {
+					return
 				}
-				in.Nodes[i] = read
-				p.mu.Lock()
-				p.reads[i], p.read[i] = read, true
-				p.mu.Unlock()
-			}()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				read.Err = fmt.Errorf("not read before the round's deadline: %w", ctx.Err())
-				return
+				e.readOne(ctx, lease, topo.Nodes[i], cluster, func(read NodeRead) {
+					in.Nodes[i] = read
+					p.mu.Lock()
+					p.reads[i], p.read[i] = read, true
+					p.mu.Unlock()
+				})
 			}
-			defer func() { <-sem }()
-			read.Client = lease.Client(node.Addr, node.ServerName)
-			read = readNode(ctx, read.Client, node, cluster, &e.legacy)
 		}()
 	}
 	wg.Wait()
 	return in
+}
+
+// readOne reads one node and hands the result to done, whatever happens:
+// a panic while reading it fails that node only.
+func (e *Exporter) readOne(ctx context.Context, lease ClientLease, node topology.Node, cluster bool, done func(NodeRead)) {
+	read := NodeRead{Node: node}
+	defer func() {
+		if pv := recover(); pv != nil {
+			e.opts.Logger.Error("reading a node panicked; reporting it down for this round", "node", node.Name, "panic", fmt.Sprint(pv), "stack", string(debug.Stack()))
+			read = NodeRead{Node: node, Err: fmt.Errorf("internal error while reading the node: %v", pv)}
+		}
+		done(read)
+	}()
+	if err := ctx.Err(); err != nil {
+		read.Err = fmt.Errorf("not read before the round's deadline: %w", err)
+		return
+	}
+	read = readNode(ctx, lease.Client(node.Addr, node.ServerName), node, cluster, &e.legacy)
 }
 
 // collectorRun is one collector's part of a round.

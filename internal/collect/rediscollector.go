@@ -130,12 +130,7 @@ func (e nodeEmitter) metric(d *prometheus.Desc, t prometheus.ValueType, v float6
 	for _, x := range extra {
 		labels = append(labels, LabelValue(x))
 	}
-	m, err := prometheus.NewConstMetric(d, t, v, labels...)
-	if err != nil {
-		// labelValue makes this unreachable; never panic over it.
-		return
-	}
-	e.emit(m)
+	e.emit(&fastSample{desc: d, typ: t, value: v, labels: labels})
 }
 
 // labelled sums values by their sanitised label, keeping first-seen order.
@@ -241,7 +236,14 @@ func emitNodeWith(emit func(prometheus.Metric), r *NodeRead, view replicationVie
 // emitCommandStats emits the four per-command families of INFO
 // commandstats, for the topN commands with the most calls when topN > 0.
 func emitCommandStats(e nodeEmitter, info redisinfo.Info, topN int) {
-	var calls, usec, rejected, failed labelled
+	// One slice and one index per node: this runs for every node in every
+	// round, with ~50 commands each.
+	type commandStat struct {
+		cmd                           string
+		calls, usec, rejected, failed float64
+	}
+	stats := make([]commandStat, 0, 64)
+	index := make(map[string]int, 64)
 	info.Each("commandstats", func(k, v string) {
 		cmd, ok := strings.CutPrefix(k, "cmdstat_")
 		if !ok {
@@ -251,20 +253,28 @@ func emitCommandStats(e nodeEmitter, info redisinfo.Info, topN int) {
 		if err != nil {
 			return
 		}
-		calls.add(cmd, float64(cs.Calls))
-		usec.add(cmd, float64(cs.Usec))
-		rejected.add(cmd, float64(cs.RejectedCalls))
-		failed.add(cmd, float64(cs.FailedCall))
+		cmd = LabelValue(cmd)
+		i, seen := index[cmd]
+		if !seen {
+			i = len(stats)
+			index[cmd] = i
+			stats = append(stats, commandStat{cmd: cmd})
+		}
+		st := &stats[i]
+		st.calls += float64(cs.Calls)
+		st.usec += float64(cs.Usec)
+		st.rejected += float64(cs.RejectedCalls)
+		st.failed += float64(cs.FailedCall)
 	})
-	if topN > 0 && len(calls.order) > topN {
+	if topN > 0 && len(stats) > topN {
 		// Ties keep INFO's order, so the kept set is stable between scrapes.
-		sort.SliceStable(calls.order, func(i, j int) bool { return calls.sum[calls.order[i]] > calls.sum[calls.order[j]] })
-		calls.order = calls.order[:topN]
+		sort.SliceStable(stats, func(i, j int) bool { return stats[i].calls > stats[j].calls })
+		stats = stats[:topN]
 	}
-	calls.each(func(cmd string, n float64) {
-		e.counter(commandsDesc, n, cmd)
-		e.counter(commandsDurationDesc, usec.sum[cmd]/1e6, cmd)
-		e.counter(commandsRejectedDesc, rejected.sum[cmd], cmd)
-		e.counter(commandsFailedDesc, failed.sum[cmd], cmd)
-	})
+	for _, st := range stats {
+		e.counter(commandsDesc, st.calls, st.cmd)
+		e.counter(commandsDurationDesc, st.usec/1e6, st.cmd)
+		e.counter(commandsRejectedDesc, st.rejected, st.cmd)
+		e.counter(commandsFailedDesc, st.failed, st.cmd)
+	}
 }

@@ -12,14 +12,22 @@ import (
 
 // Info is one INFO reply: every field by name, and the section it came from.
 // Field names are unique across sections in every Redis version we support.
+// It is built for the scrape path, where 1,500 nodes are parsed per round:
+// one map and one slice per reply.
 type Info struct {
-	Fields   map[string]string
-	sections map[string]string   // field -> lower-case section name
-	order    map[string][]string // lower-case section name -> its fields in reply order
+	Fields map[string]string
+	// entries are the fields in reply order with their section.
+	entries  []entry
+	sections []string // lower-case section names, indexed by entry.section
 	// Malformed counts the lines that were not key:value.
 	Malformed          int
 	firstMalformed     int
 	firstMalformedText string
+}
+
+type entry struct {
+	key, value string
+	section    int
 }
 
 // Parse reads an INFO reply strictly: a line that is neither a header,
@@ -35,40 +43,64 @@ func Parse(text string) (Info, error) {
 
 // ParseLenient reads an INFO reply, skipping and counting the lines that
 // are not key:value: the scrape path reports a node that answered as up,
-// whatever one odd line says.
+// whatever one odd line says. A field repeated keeps its last value, in
+// the position it first appeared.
 func ParseLenient(text string) Info {
-	// A Redis 7 INFO of the sections the exporter asks for has about 200
-	// fields; sizing the maps up front saves their growth on every scrape.
-	info := Info{Fields: make(map[string]string, 256), sections: make(map[string]string, 256), order: make(map[string][]string, 16)}
-	section := ""
-	for n, line := range strings.Split(text, "\n") {
+	lines := strings.Count(text, "\n") + 1
+	info := Info{Fields: make(map[string]string, lines), entries: make([]entry, 0, lines)}
+	section := -1
+	n := 0
+	for len(text) > 0 {
+		n++
+		line, rest, _ := strings.Cut(text, "\n")
+		text = rest
 		line = strings.TrimRight(line, "\r")
 		if line == "" {
 			continue
 		}
 		if strings.HasPrefix(line, "#") {
-			section = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(line, "#")))
+			info.sections = append(info.sections, strings.ToLower(strings.TrimSpace(strings.TrimPrefix(line, "#"))))
+			section = len(info.sections) - 1
 			continue
 		}
 		key, value, ok := strings.Cut(line, ":")
 		if !ok || key == "" {
 			if info.Malformed == 0 {
-				info.firstMalformed, info.firstMalformedText = n+1, line
+				info.firstMalformed, info.firstMalformedText = n, line
 			}
 			info.Malformed++
 			continue
 		}
-		if _, seen := info.Fields[key]; !seen {
-			info.order[section] = append(info.order[section], key)
+		if _, seen := info.Fields[key]; seen {
+			for i := range info.entries {
+				if info.entries[i].key == key {
+					info.entries[i].value, info.entries[i].section = value, section
+				}
+			}
+		} else {
+			info.entries = append(info.entries, entry{key: key, value: value, section: section})
 		}
 		info.Fields[key] = value
-		info.sections[key] = section
 	}
 	return info
 }
 
 // Section returns the section a field came from ("" when unknown).
-func (i Info) Section(key string) string { return i.sections[key] }
+func (i Info) Section(key string) string {
+	for _, e := range i.entries {
+		if e.key == key {
+			return i.sectionName(e.section)
+		}
+	}
+	return ""
+}
+
+func (i Info) sectionName(idx int) string {
+	if idx < 0 || idx >= len(i.sections) {
+		return ""
+	}
+	return i.sections[idx]
+}
 
 // Get returns a raw field.
 func (i Info) Get(key string) (string, bool) {
@@ -94,7 +126,7 @@ func (i Info) Float(key string) (float64, bool) {
 // FieldsInSection returns the fields of one section, for the variable
 // families (commandstats, errorstats, keyspace, replication's slaveN).
 func (i Info) FieldsInSection(section string) map[string]string {
-	out := make(map[string]string, len(i.order[section]))
+	out := map[string]string{}
 	i.Each(section, func(k, v string) { out[k] = v })
 	return out
 }
@@ -102,9 +134,9 @@ func (i Info) FieldsInSection(section string) map[string]string {
 // Each calls fn for every field of a section in reply order, without
 // building a map (the scrape path).
 func (i Info) Each(section string, fn func(key, value string)) {
-	for _, k := range i.order[section] {
-		if i.sections[k] == section {
-			fn(k, i.Fields[k])
+	for _, e := range i.entries {
+		if i.sectionName(e.section) == section {
+			fn(e.key, e.value)
 		}
 	}
 }

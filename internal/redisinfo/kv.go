@@ -23,6 +23,21 @@ func ParseKV(v string) (map[string]string, error) {
 	return out, nil
 }
 
+// eachKV walks "k=v,k=v" without allocating (the scrape path parses ~50
+// such lines per node). It stops at the first part that is not key=value.
+func eachKV(v string, fn func(k, val string)) error {
+	for v != "" {
+		part, rest, _ := strings.Cut(v, ",")
+		v = rest
+		k, val, ok := strings.Cut(part, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("%q is not key=value", truncate(part, 80))
+		}
+		fn(k, val)
+	}
+	return nil
+}
+
 // Keyspace is one dbN line.
 type Keyspace struct {
 	Keys, Expires int64
@@ -31,20 +46,31 @@ type Keyspace struct {
 
 // ParseKeyspace parses "keys=1,expires=0,avg_ttl=0".
 func ParseKeyspace(v string) (Keyspace, error) {
-	kv, err := ParseKV(v)
-	if err != nil {
-		return Keyspace{}, err
-	}
 	var ks Keyspace
-	if ks.Keys, err = intField(kv, "keys"); err != nil {
+	var keys, expires, ttl string
+	var haveKeys, haveExpires, haveTTL bool
+	if err := eachKV(v, func(k, val string) {
+		switch k {
+		case "keys":
+			keys, haveKeys = val, true
+		case "expires":
+			expires, haveExpires = val, true
+		case "avg_ttl":
+			ttl, haveTTL = val, true
+		}
+	}); err != nil {
 		return Keyspace{}, err
 	}
-	if ks.Expires, err = intField(kv, "expires"); err != nil {
+	var err error
+	if ks.Keys, err = intValue("keys", keys, haveKeys); err != nil {
 		return Keyspace{}, err
 	}
-	if s, ok := kv["avg_ttl"]; ok {
-		if ks.AvgTTL, err = strconv.ParseFloat(s, 64); err != nil {
-			return Keyspace{}, fmt.Errorf("avg_ttl=%q is not a number", s)
+	if ks.Expires, err = intValue("expires", expires, haveExpires); err != nil {
+		return Keyspace{}, err
+	}
+	if haveTTL {
+		if ks.AvgTTL, err = strconv.ParseFloat(ttl, 64); err != nil {
+			return Keyspace{}, fmt.Errorf("avg_ttl=%q is not a number", truncate(ttl, 40))
 		}
 	}
 	return ks, nil
@@ -59,30 +85,59 @@ type CommandStat struct {
 
 // ParseCommandStat parses "calls=1,usec=2,usec_per_call=2.00,rejected_calls=0,failed_calls=0".
 func ParseCommandStat(v string) (CommandStat, error) {
-	kv, err := ParseKV(v)
-	if err != nil {
+	var calls, usec, rejected, failed string
+	var haveCalls, haveUsec bool
+	if err := eachKV(v, func(k, val string) {
+		switch k {
+		case "calls":
+			calls, haveCalls = val, true
+		case "usec":
+			usec, haveUsec = val, true
+		case "rejected_calls":
+			rejected = val
+		case "failed_calls":
+			failed = val
+		}
+	}); err != nil {
 		return CommandStat{}, err
 	}
 	var cs CommandStat
-	if cs.Calls, err = intField(kv, "calls"); err != nil {
+	var err error
+	if cs.Calls, err = intValue("calls", calls, haveCalls); err != nil {
 		return CommandStat{}, err
 	}
-	if cs.Usec, err = intField(kv, "usec"); err != nil {
+	if cs.Usec, err = intValue("usec", usec, haveUsec); err != nil {
 		return CommandStat{}, err
 	}
 	// Added in Redis 6.2; absent on older engines.
-	cs.RejectedCalls, _ = intField(kv, "rejected_calls")
-	cs.FailedCall, _ = intField(kv, "failed_calls")
+	cs.RejectedCalls, _ = strconv.ParseInt(rejected, 10, 64)
+	cs.FailedCall, _ = strconv.ParseInt(failed, 10, 64)
 	return cs, nil
 }
 
 // ParseErrorStat parses "count=3" of an errorstat_<prefix> line.
 func ParseErrorStat(v string) (int64, error) {
-	kv, err := ParseKV(v)
-	if err != nil {
+	var count string
+	var have bool
+	if err := eachKV(v, func(k, val string) {
+		if k == "count" {
+			count, have = val, true
+		}
+	}); err != nil {
 		return 0, err
 	}
-	return intField(kv, "count")
+	return intValue("count", count, have)
+}
+
+func intValue(key, s string, present bool) (int64, error) {
+	if !present {
+		return 0, fmt.Errorf("field %s is missing", key)
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q is not an integer", key, truncate(s, 40))
+	}
+	return n, nil
 }
 
 // ReplicaLine is one slaveN line of a primary's INFO replication.
