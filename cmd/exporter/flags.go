@@ -26,6 +26,11 @@ type flags struct {
 	awsRegion, awsEndpoint, replicationGroup   *string
 	cwClusterIDs                               *[]string
 	keepArgs                                   *bool
+	shardCount, shardIndex                     *int
+	shardFromPod                               *string
+	haLease, haName, haNamespace, haIdentity   *string
+	haKubeconfig                               *string
+	haDuration, haRenew, haRetry               *time.Duration
 
 	set map[string]*bool
 }
@@ -55,6 +60,17 @@ func registerFlags(ka *kingpin.Application) *flags {
 	f.cwClusterIDs = track("cloudwatch.cache-cluster-id", ka.Flag("cloudwatch.cache-cluster-id", "Member cluster to read CloudWatch metrics for (repeatable); turns CloudWatch on.")).Strings()
 	f.cwPeriod = track("cloudwatch.period", ka.Flag("cloudwatch.period", "CloudWatch refresh period and datapoint period.")).Duration()
 	f.keepArgs = track("slowlog.keep-args", ka.Flag("slowlog.keep-args", "Keep slow command arguments (may hold user data) in the recent history.")).Bool()
+	f.shardCount = track("shard.count", ka.Flag("shard.count", "Exporter processes sharing the group's shards (docs/scaling.md); 1 reads every node.")).Int()
+	f.shardIndex = track("shard.index", ka.Flag("shard.index", "This process' index among --shard.count, from 0.")).Int()
+	f.shardFromPod = track("shard.from-pod-name", ka.Flag("shard.from-pod-name", "Take --shard.index from this StatefulSet pod name's ordinal (the chart passes $(POD_NAME)).")).String()
+	f.haLease = track("ha.lease", ka.Flag("ha.lease", "Who does the once-per-group work (CloudWatch, log tails, alarms): off (every process) or kubernetes (the holder of a coordination.k8s.io Lease).")).String()
+	f.haName = track("ha.lease.name", ka.Flag("ha.lease.name", "Name of the Lease.")).String()
+	f.haNamespace = track("ha.lease.namespace", ka.Flag("ha.lease.namespace", "Namespace of the Lease (default: $POD_NAMESPACE, then the service account's).")).String()
+	f.haIdentity = track("ha.lease.identity", ka.Flag("ha.lease.identity", "This process' holder identity (default: $POD_NAME, then the host name).")).String()
+	f.haKubeconfig = track("ha.lease.kubeconfig", ka.Flag("ha.lease.kubeconfig", "kubeconfig to reach the API server with (default: in-cluster).")).String()
+	f.haDuration = track("ha.lease.duration", ka.Flag("ha.lease.duration", "How long a Lease holds without renewal (default 15s).")).Duration()
+	f.haRenew = track("ha.lease.renew-deadline", ka.Flag("ha.lease.renew-deadline", "How long the leader tries to renew before it stops leading (default 10s).")).Duration()
+	f.haRetry = track("ha.lease.retry-period", ka.Flag("ha.lease.retry-period", "Interval between Lease attempts (default 2s).")).Duration()
 	return f
 }
 
@@ -169,5 +185,27 @@ func (f *flags) loadFile() (*config.Config, error) {
 	if f.given("slowlog.keep-args") {
 		cfg.Slowlog.KeepArgs = *f.keepArgs
 	}
+	f.applySharding(cfg)
 	return cfg, nil
+}
+
+// applySharding applies the --shard.* and --ha.lease* flags.
+func (f *flags) applySharding(cfg *config.Config) {
+	for name, apply := range map[string]func(){
+		"shard.count":             func() { cfg.Sharding.Count = *f.shardCount },
+		"shard.index":             func() { cfg.Sharding.Index = *f.shardIndex },
+		"shard.from-pod-name":     func() { cfg.Sharding.FromPodName = *f.shardFromPod },
+		"ha.lease":                func() { cfg.HA.Lease = *f.haLease },
+		"ha.lease.name":           func() { cfg.HA.Name = *f.haName },
+		"ha.lease.namespace":      func() { cfg.HA.Namespace = *f.haNamespace },
+		"ha.lease.identity":       func() { cfg.HA.Identity = *f.haIdentity },
+		"ha.lease.kubeconfig":     func() { cfg.HA.Kubeconfig = *f.haKubeconfig },
+		"ha.lease.duration":       func() { cfg.HA.LeaseDuration = *f.haDuration },
+		"ha.lease.renew-deadline": func() { cfg.HA.RenewDeadline = *f.haRenew },
+		"ha.lease.retry-period":   func() { cfg.HA.RetryPeriod = *f.haRetry },
+	} {
+		if f.given(name) {
+			apply()
+		}
+	}
 }

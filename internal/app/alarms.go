@@ -129,7 +129,7 @@ func (a *App) manageAlarms(ctx context.Context, cfg *config.Config) error {
 		default:
 		}
 	})
-	a.runners = append(a.runners, func(ctx context.Context) {
+	a.perGroup = append(a.perGroup, func(ctx context.Context) {
 		last := ""
 		for {
 			var target AlarmTarget

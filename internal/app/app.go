@@ -22,8 +22,10 @@ import (
 	"github.com/elasticache-exporter/elasticache-exporter/internal/awsapi"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/collect"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/leader"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redisconn"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/selfmetrics"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/shard"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/web"
 	"github.com/elasticache-exporter/elasticache-exporter/provision"
@@ -53,8 +55,12 @@ type App struct {
 	exporter  *collect.Exporter
 	registry  *prometheus.Registry
 	runners   []func(ctx context.Context)
-	// afterDiscovery run once the first discovery succeeded.
-	afterDiscovery []func(ctx context.Context)
+	// perGroup is the work done once per group (CloudWatch, log tails,
+	// alarm management): started after the first discovery, on the process
+	// the elector names.
+	perGroup       []func(ctx context.Context)
+	elector        leader.Elector
+	assign         shard.Assignment
 	discovered     chan struct{}
 	discoveredOnce sync.Once
 	apis           map[string]http.Handler
@@ -111,6 +117,12 @@ func New(ctx context.Context, load Loader, logger *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.cfg = cfg
+	if a.assign, err = newAssignment(cfg.Sharding); err != nil {
+		return nil, err
+	}
+	if a.elector, err = newElector(cfg.HA, logger.With("component", "leader")); err != nil {
+		return nil, err
+	}
 	a.pool = redisconn.NewPool(creds)
 	redisconn.RouteLibraryLogs(logger)
 	a.setStartup("waiting for the first discovery of the group's nodes")
@@ -119,9 +131,15 @@ func New(ctx context.Context, load Loader, logger *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	opts := collect.Options{
-		Topology:    a.discovery.Current,
+		// This process reads the nodes of its own shards only; CloudWatch,
+		// the log tails and the alarms keep the whole group.
+		Topology:    func() *topology.Topology { return a.assign.Filter(a.discovery.Current()) },
 		Acquire:     func() collect.ClientLease { return a.pool.Acquire() },
 		Concurrency: func() int { return a.config().Scrape.Concurrency },
+		RoundFloor: func() time.Duration {
+			c := a.config().Scrape
+			return c.Timeout - c.TimeoutOffset
+		},
 		CommandStats: func() collect.CommandStatsPolicy {
 			c := a.config().Scrape.CommandStats
 			return collect.CommandStatsPolicy{Disabled: !c.Enabled, PrimariesOnly: c.PrimariesOnly, TopN: c.TopN}
@@ -138,6 +156,8 @@ func New(ctx context.Context, load Loader, logger *slog.Logger) (*App, error) {
 		collectors.NewGoCollector(),
 		selfmetrics.NewProcessCollector(),
 		versioncollector.NewCollector("elasticache_exporter"),
+		a.elector,
+		a.assign.Collector(a.discovery.Current),
 	)
 	opts.Self = a.registry
 	a.exporter = collect.New(opts)
@@ -337,10 +357,8 @@ func (a *App) Start(ctx context.Context) (wait func()) {
 		case <-ctx.Done():
 			return
 		}
-		for _, run := range a.afterDiscovery {
-			wg.Add(1)
-			go func() { defer wg.Done(); run(ctx) }()
-		}
+		wg.Add(1)
+		go func() { defer wg.Done(); a.runPerGroup(ctx) }()
 	}()
 	return wg.Wait
 }

@@ -122,8 +122,8 @@ func (a *App) addSlowlog(ctx context.Context, cfg *config.Config, opts *collect.
 		}
 		tailer.SetLogGroups(slow, engine)
 	})
-	opts.Collectors = append(opts.Collectors, tailer)
-	a.runners = append(a.runners, tailer.Run)
+	opts.Collectors = append(opts.Collectors, leaderOnly(a.elector, tailer))
+	a.perGroup = append(a.perGroup, tailer.Run)
 	return nil
 }
 
@@ -144,9 +144,9 @@ func (a *App) addCloudWatch(ctx context.Context, cfg *config.Config, opts *colle
 	if err != nil {
 		return err
 	}
-	opts.Collectors = append(opts.Collectors, r)
+	opts.Collectors = append(opts.Collectors, leaderOnly(a.elector, r))
 	// Its targets come from discovery: the first refresh waits for the
 	// first discovery rather than spend a period with no nodes.
-	a.afterDiscovery = append(a.afterDiscovery, r.Run)
+	a.perGroup = append(a.perGroup, r.Run)
 	return nil
 }

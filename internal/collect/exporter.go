@@ -65,6 +65,11 @@ type Options struct {
 	// OnTopologyDoubt is called when a node fails or reports a role that
 	// discovery does not know (typically Discoverer.Trigger).
 	OnTopologyDoubt func()
+	// RoundFloor is the shortest deadline a round gets, whatever the
+	// client that starts it asks for (nil: MinRoundTimeout): the clients
+	// that join a round started by one with a 1 ms budget wait for the
+	// nodes as long as the configured scrape timeout allows.
+	RoundFloor func() time.Duration
 	// CommandStats bounds the per-command families (nil: all of them).
 	CommandStats func() CommandStatsPolicy
 	// Self is gathered once per round into the same exposition: the Go,
@@ -75,7 +80,11 @@ type Options struct {
 
 // Exporter runs scrape rounds. It is safe for concurrent use.
 type Exporter struct {
-	opts       Options
+	opts Options
+	// redis turns the node reads into every node's series: it does no
+	// I/O, and the round always waits for it, whatever its deadline, so
+	// an answer never lacks a node.
+	redis      *redisCollector
 	collectors []Collector
 	legacy     legacyInfo
 
@@ -119,7 +128,8 @@ func New(opts Options) *Exporter {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	e := &Exporter{opts: opts, running: map[string]bool{}}
-	e.collectors = append([]Collector{&redisCollector{state: newReplicationState(), onDoubt: opts.OnTopologyDoubt, logger: opts.Logger, commands: opts.CommandStats}}, opts.Collectors...)
+	e.redis = &redisCollector{state: newReplicationState(), onDoubt: opts.OnTopologyDoubt, logger: opts.Logger, commands: opts.CommandStats}
+	e.collectors = append([]Collector{e.redis}, opts.Collectors...)
 	return e
 }
 
@@ -141,6 +151,9 @@ func (e *Exporter) Gather(ctx context.Context, timeout time.Duration) *Expositio
 	if r == nil {
 		r = &round{done: make(chan struct{})}
 		e.round = r
+		if e.opts.RoundFloor != nil {
+			timeout = max(timeout, e.opts.RoundFloor())
+		}
 		go e.run(r, RoundTimeout(timeout))
 	}
 	e.mu.Unlock()
@@ -349,7 +362,15 @@ func (e *Exporter) runCollectors(ctx context.Context, in *Input, enc *encoder) (
 			continue
 		}
 		users.Add(1)
+		if c == Collector(e.redis) {
+			continue // started last, in this goroutine
+		}
 		go e.runOne(ctx, c, in, run, users, enc)
+	}
+	// The node series are built here while the others run, and waited
+	// for without a deadline: they are pure CPU, bounded by the nodes.
+	if !runs[0].skipped {
+		e.runOne(ctx, e.redis, in, runs[0], users, enc)
 	}
 
 	deadline, _ := ctx.Deadline()

@@ -285,3 +285,27 @@ func TestFailingCollectorKeepsItsSeries(t *testing.T) {
 		t.Fatalf("collector_success{cache} = %v", v)
 	}
 }
+
+// The node series are never given up on: even when building them takes
+// longer than the round's deadline (a starved CPU), every node is in the
+// answer, and the next round builds them again.
+func TestNodeSeriesOutliveTheDeadline(t *testing.T) {
+	s := redistest.Standalone(t, redistest.Options{})
+	pool := redisconn.NewPool(redisconn.Credentials{ClientName: "test", DialTimeout: time.Second})
+	t.Cleanup(pool.Close)
+	topo := topology.SeedTopology([]string{s.Addr})
+	e := New(Options{
+		Topology:    func() *topology.Topology { return topo },
+		Acquire:     func() ClientLease { return pool.Acquire() },
+		Concurrency: func() int { return 4 },
+		// Called while the node series are built: a stand-in for a CPU
+		// so busy that building them outlasts the round.
+		CommandStats: func() CommandStatsPolicy { time.Sleep(2 * MinRoundTimeout); return CommandStatsPolicy{} },
+	})
+	for i := range 2 {
+		ss := samples(t, e.Gather(context.Background(), MinRoundTimeout))
+		if v := value(t, ss, "redis_up", map[string]string{"node": s.Addr}); v != 1 {
+			t.Fatalf("round %d: redis_up = %v", i, v)
+		}
+	}
+}

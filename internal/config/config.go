@@ -27,6 +27,8 @@ type Config struct {
 	Logs        LogsConfig        `yaml:"logs"`
 	Alarms      AlarmsConfig      `yaml:"alarms"`
 	Provision   ProvisionConfig   `yaml:"provision"`
+	Sharding    ShardingConfig    `yaml:"sharding"`
+	HA          HAConfig          `yaml:"ha"`
 }
 
 // Default returns the configuration used when no file is given.
@@ -48,6 +50,8 @@ func (c *Config) setDefaults() {
 	c.Logs.setDefaults()
 	c.Alarms.setDefaults()
 	c.Provision.setDefaults()
+	c.Sharding.setDefaults()
+	c.HA.setDefaults()
 }
 
 // Validate checks every section and returns all problems at once, each
@@ -56,7 +60,7 @@ func (c *Config) Validate() error {
 	var errs []error
 	for _, v := range []interface{ validate() []error }{
 		&c.Redis, &c.Discovery, &c.Scrape, &c.Probe, &c.AWS, &c.ElastiCache,
-		&c.CloudWatch, &c.Slowlog, &c.Logs, &c.Alarms, &c.Provision,
+		&c.CloudWatch, &c.Slowlog, &c.Logs, &c.Alarms, &c.Provision, &c.Sharding, &c.HA,
 	} {
 		errs = append(errs, v.validate()...)
 	}

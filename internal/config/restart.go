@@ -12,7 +12,7 @@ import (
 // accepted by a reload but takes effect only after a restart.
 var restartOnly = []string{
 	"redis.addrs", "redis.client_name", "discovery.allowed_addresses",
-	"aws", "elasticache", "cloudwatch", "slowlog", "logs", "provision",
+	"aws", "elasticache", "cloudwatch", "slowlog", "logs", "provision", "sharding", "ha",
 	"alarms.cloudwatch",
 }
 

@@ -4,6 +4,7 @@
 package redisconn
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -27,6 +28,38 @@ type Credentials struct {
 	TLS         *tls.Config // nil for plain TCP
 	ClientName  string
 	DialTimeout time.Duration
+}
+
+// Equal reports whether two credentials connect alike, so that a reload
+// that changed none of them keeps every connection.
+func (c Credentials) Equal(o Credentials) bool {
+	if c.Username != o.Username || c.Password != o.Password || c.ClientName != o.ClientName || c.DialTimeout != o.DialTimeout {
+		return false
+	}
+	if (c.TLS == nil) != (o.TLS == nil) {
+		return false
+	}
+	if c.TLS == nil {
+		return true
+	}
+	a, b := c.TLS, o.TLS
+	if a.ServerName != b.ServerName || a.InsecureSkipVerify != b.InsecureSkipVerify || a.MinVersion != b.MinVersion || len(a.Certificates) != len(b.Certificates) {
+		return false
+	}
+	if (a.RootCAs == nil) != (b.RootCAs == nil) || (a.RootCAs != nil && !a.RootCAs.Equal(b.RootCAs)) {
+		return false
+	}
+	for i := range a.Certificates {
+		if len(a.Certificates[i].Certificate) != len(b.Certificates[i].Certificate) {
+			return false
+		}
+		for j := range a.Certificates[i].Certificate {
+			if !bytes.Equal(a.Certificates[i].Certificate[j], b.Certificates[i].Certificate[j]) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Resolve reads the secrets and TLS files named by the configuration. A
@@ -94,15 +127,24 @@ type Pool struct {
 	mu    sync.Mutex
 	creds Credentials
 	gen   *generation
+	// retireGrace keeps a replaced client open this long even when no
+	// lease holds it: discovery and /probe use clients without a lease,
+	// and a command they sent just before a reload must not fail.
+	retireGrace time.Duration
 }
+
+// defaultRetireGrace is longer than any command the exporter sends may
+// take (the dial timeout plus a scrape deadline).
+const defaultRetireGrace = 30 * time.Second
 
 // generation is the set of clients handed out between two changes of the
 // pool. Leases count its users; once it is retired and unused, the clients
 // it alone held are closed.
 type generation struct {
-	clients map[string]*redis.Client
-	users   int
-	retired bool
+	clients   map[string]*redis.Client
+	users     int
+	retired   bool
+	retiredAt time.Time
 	// closeOnRetire are the clients that the next generation does not
 	// carry over (all of them after a credentials change).
 	closeOnRetire []*redis.Client
@@ -110,7 +152,7 @@ type generation struct {
 
 // NewPool returns an empty pool.
 func NewPool(creds Credentials) *Pool {
-	return &Pool{creds: creds, gen: &generation{clients: map[string]*redis.Client{}}}
+	return &Pool{creds: creds, gen: &generation{clients: map[string]*redis.Client{}}, retireGrace: defaultRetireGrace}
 }
 
 // Lease is a round's hold on the pool's current clients: clients it hands
@@ -145,15 +187,15 @@ func (l *Lease) Release() {
 	}
 	l.released = true
 	l.gen.users--
-	closeNow := l.gen.drainable()
+	closeNow := l.gen.drainable(l.p.retireGrace)
 	l.p.mu.Unlock()
 	closeAll(closeNow)
 }
 
 // drainable returns the clients to close once a retired generation has no
 // user left; callers hold the pool's lock.
-func (g *generation) drainable() []*redis.Client {
-	if !g.retired || g.users > 0 {
+func (g *generation) drainable(grace time.Duration) []*redis.Client {
+	if !g.retired || g.users > 0 || time.Since(g.retiredAt) < grace {
 		return nil
 	}
 	out := g.closeOnRetire
@@ -200,9 +242,17 @@ func (p *Pool) next(keep func(addr string) bool) []*redis.Client {
 			old.closeOnRetire = append(old.closeOnRetire, c)
 		}
 	}
-	old.retired = true
+	old.retired, old.retiredAt = true, time.Now()
 	p.gen = nextGen
-	return old.drainable()
+	if len(old.closeOnRetire) > 0 && p.retireGrace > 0 {
+		time.AfterFunc(p.retireGrace, func() {
+			p.mu.Lock()
+			cs := old.drainable(p.retireGrace)
+			p.mu.Unlock()
+			closeAll(cs)
+		})
+	}
+	return old.drainable(p.retireGrace)
 }
 
 // SetCredentials swaps the credentials (a reload after a token rotation).
@@ -210,6 +260,11 @@ func (p *Pool) next(keep func(addr string) bool) []*redis.Client {
 // them end.
 func (p *Pool) SetCredentials(creds Credentials) {
 	p.mu.Lock()
+	if p.creds.Equal(creds) {
+		// A reload that changed nothing here keeps every connection.
+		p.mu.Unlock()
+		return
+	}
 	p.creds = creds
 	closeNow := p.next(func(string) bool { return false })
 	p.mu.Unlock()

@@ -81,6 +81,7 @@ func TestLeaseKeepsClientsOpenAcrossReload(t *testing.T) {
 	primary := redistest.NewReplication(t, 0, redistest.Options{}).Primary
 	ctx := context.Background()
 	pool := NewPool(Credentials{ClientName: "test", DialTimeout: time.Second})
+	pool.retireGrace = 0
 	defer pool.Close()
 
 	lease := pool.Acquire()
@@ -89,6 +90,10 @@ func TestLeaseKeepsClientsOpenAcrossReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	pool.SetCredentials(Credentials{ClientName: "test", DialTimeout: time.Second})
+	if pool.Client(primary.Addr, "") != c {
+		t.Fatal("a reload with the same credentials replaced the client")
+	}
+	pool.SetCredentials(Credentials{ClientName: "test", Password: "rotated", DialTimeout: time.Second})
 	pool.Retain(map[string]bool{})
 	if err := c.Ping(ctx).Err(); err != nil {
 		t.Fatalf("a reload closed the client of a round in flight: %v", err)
@@ -107,6 +112,7 @@ func TestLeaseKeepsClientsOpenAcrossReload(t *testing.T) {
 // handed out before and after, so a steady topology opens no connection.
 func TestRetainCarriesClientsOver(t *testing.T) {
 	pool := NewPool(Credentials{ClientName: "test", DialTimeout: time.Second})
+	pool.retireGrace = 0
 	defer pool.Close()
 	a := pool.Client("127.0.0.1:1", "")
 	b := pool.Client("127.0.0.1:2", "")
@@ -154,5 +160,26 @@ func TestOneConnectionPerNode(t *testing.T) {
 	}
 	if n := strings.Count(list, "name=one-conn"); n != 1 {
 		t.Fatalf("the exporter holds %d connections to the node, want 1:\n%s", n, list)
+	}
+}
+
+// A client used without a lease (discovery, /probe) stays open for the
+// grace period after a credentials change, then closes by itself.
+func TestReplacedClientClosesAfterGrace(t *testing.T) {
+	primary := redistest.NewReplication(t, 0, redistest.Options{}).Primary
+	pool := NewPool(Credentials{ClientName: "test", DialTimeout: time.Second})
+	pool.retireGrace = 300 * time.Millisecond
+	defer pool.Close()
+	c := pool.Client(primary.Addr, "")
+	pool.SetCredentials(Credentials{ClientName: "test", Password: "rotated", DialTimeout: time.Second})
+	if err := c.Ping(context.Background()).Err(); err != nil {
+		t.Fatalf("a client in use was closed by the reload at once: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for c.Ping(context.Background()).Err() == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the replaced client was never closed")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
