@@ -112,10 +112,12 @@ func New(ctx context.Context, load Loader, logger *slog.Logger) (*App, error) {
 		}
 		pointAtGroup(cfg)
 	}
-	creds, err := redisconn.Resolve(cfg.Redis)
+	// The same checks as --config.check: secrets read, TLS files parsed.
+	rt, err := cfg.CheckRuntime()
 	if err != nil {
 		return nil, err
 	}
+	creds := redisconn.CredentialsFrom(rt.Redis)
 	a.cfg = cfg
 	if a.assign, err = newAssignment(cfg.Sharding); err != nil {
 		return nil, err
@@ -136,10 +138,6 @@ func New(ctx context.Context, load Loader, logger *slog.Logger) (*App, error) {
 		Topology:    func() *topology.Topology { return a.assign.Filter(a.discovery.Current()) },
 		Acquire:     func() collect.ClientLease { return a.pool.Acquire() },
 		Concurrency: func() int { return a.config().Scrape.Concurrency },
-		RoundFloor: func() time.Duration {
-			c := a.config().Scrape
-			return c.Timeout - c.TimeoutOffset
-		},
 		CommandStats: func() collect.CommandStatsPolicy {
 			c := a.config().Scrape.CommandStats
 			return collect.CommandStatsPolicy{Disabled: !c.Enabled, PrimariesOnly: c.PrimariesOnly, TopN: c.TopN}
@@ -248,11 +246,12 @@ func (a *App) reload() error {
 		a.logger.Error("reload failed; keeping the previous configuration", "err", err)
 		return err
 	}
-	creds, err := redisconn.Resolve(cfg.Redis)
+	rt, err := cfg.CheckRuntime()
 	if err != nil {
 		a.logger.Error("reload failed; keeping the previous configuration", "err", err)
 		return err
 	}
+	creds := redisconn.CredentialsFrom(rt.Redis)
 	if a.seedDiscovery != nil {
 		if err := a.seedDiscovery.SetAllow(cfg.Discovery.AllowedAddresses); err != nil {
 			a.logger.Error("reload failed; keeping the previous configuration", "err", err)

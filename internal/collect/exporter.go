@@ -31,7 +31,7 @@ import (
 // for the clients that join it, one longer than MaxRoundTimeout holds
 // connections and goroutines for longer than any Prometheus waits.
 const (
-	MinRoundTimeout = 250 * time.Millisecond
+	MinRoundTimeout = time.Second
 	MaxRoundTimeout = 2 * time.Minute
 )
 
@@ -65,11 +65,6 @@ type Options struct {
 	// OnTopologyDoubt is called when a node fails or reports a role that
 	// discovery does not know (typically Discoverer.Trigger).
 	OnTopologyDoubt func()
-	// RoundFloor is the shortest deadline a round gets, whatever the
-	// client that starts it asks for (nil: MinRoundTimeout): the clients
-	// that join a round started by one with a 1 ms budget wait for the
-	// nodes as long as the configured scrape timeout allows.
-	RoundFloor func() time.Duration
 	// CommandStats bounds the per-command families (nil: all of them).
 	CommandStats func() CommandStatsPolicy
 	// Self is gathered once per round into the same exposition: the Go,
@@ -151,9 +146,6 @@ func (e *Exporter) Gather(ctx context.Context, timeout time.Duration) *Expositio
 	if r == nil {
 		r = &round{done: make(chan struct{})}
 		e.round = r
-		if e.opts.RoundFloor != nil {
-			timeout = max(timeout, e.opts.RoundFloor())
-		}
 		go e.run(r, RoundTimeout(timeout))
 	}
 	e.mu.Unlock()

@@ -6,10 +6,7 @@ package redisconn
 import (
 	"bytes"
 	"crypto/tls"
-	"crypto/x509"
-	"fmt"
 	"net"
-	"os"
 	"sync"
 	"time"
 
@@ -20,7 +17,7 @@ import (
 )
 
 // Credentials are the secrets and TLS settings every node shares. They are
-// resolved (files and env read) when the configuration is loaded or
+// resolved by internal/config when the configuration is loaded or
 // reloaded, never per connection.
 type Credentials struct {
 	Username    string
@@ -62,61 +59,10 @@ func (c Credentials) Equal(o Credentials) bool {
 	return true
 }
 
-// Resolve reads the secrets and TLS files named by the configuration. A
-// seed URI's user and password win over the configured ones, and rediss://
-// turns TLS on.
-func Resolve(c config.RedisConfig) (Credentials, error) {
-	cr := Credentials{Username: c.Username, ClientName: c.ClientName, DialTimeout: c.DialTimeout}
-	pw, err := c.Password.Read("redis.password")
-	if err != nil {
-		return Credentials{}, err
-	}
-	cr.Password = pw
-	useTLS := c.TLS.Enabled
-	for _, a := range c.Addrs {
-		t, err := config.ParseTarget(a)
-		if err != nil {
-			return Credentials{}, err
-		}
-		if t.Username != "" {
-			cr.Username = t.Username
-		}
-		if t.Password.IsSet() {
-			cr.Password = t.Password
-		}
-		useTLS = useTLS || t.TLS
-	}
-	if useTLS {
-		tc, err := buildTLS(c.TLS)
-		if err != nil {
-			return Credentials{}, err
-		}
-		cr.TLS = tc
-	}
-	return cr, nil
-}
-
-func buildTLS(c config.TLSConfig) (*tls.Config, error) {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: c.InsecureSkipVerify, ServerName: c.ServerName} //nolint:gosec // opt-in, documented
-	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("redis.tls.ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("redis.tls.ca_file: %s holds no PEM certificate; point it at the CA bundle", c.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	if c.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("redis.tls.cert_file/key_file: %w", err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	return tc, nil
+// CredentialsFrom takes the credentials internal/config resolved (secret
+// files and variables read, TLS files parsed, seed URIs applied).
+func CredentialsFrom(c config.RedisCredentials) Credentials {
+	return Credentials{Username: c.Username, Password: c.Password, TLS: c.TLS, ClientName: c.ClientName, DialTimeout: c.DialTimeout}
 }
 
 // Pool hands out one client per address. Clients are replaced by a reload

@@ -2,66 +2,20 @@ package redisconn
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redistest"
 )
 
-func TestResolveCredentials(t *testing.T) {
-	dir := t.TempDir()
-	token := filepath.Join(dir, "token")
-	if err := os.WriteFile(token, []byte("file-token-value\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name     string
-		cfg      config.RedisConfig
-		user, pw string
-		tls      bool
-		wantErr  string
-	}{
-		{name: "plain", cfg: config.RedisConfig{Addrs: []string{"10.0.0.1:6379"}}},
-		{name: "password file", cfg: config.RedisConfig{Addrs: []string{"h:6379"}, Password: config.SecretSource{File: token}}, pw: "file-token-value"},
-		{name: "URI wins over file", cfg: config.RedisConfig{Addrs: []string{"redis://app:uri-token@h:6379"}, Password: config.SecretSource{File: token}}, user: "app", pw: "uri-token"},
-		{name: "rediss turns TLS on", cfg: config.RedisConfig{Addrs: []string{"rediss://h:6379"}}, tls: true},
-		{name: "missing CA", cfg: config.RedisConfig{Addrs: []string{"h:6379"}, TLS: config.TLSConfig{Enabled: true, CAFile: filepath.Join(dir, "nope.pem")}}, wantErr: "redis.tls.ca_file"},
-		{name: "CA without PEM", cfg: config.RedisConfig{Addrs: []string{"h:6379"}, TLS: config.TLSConfig{Enabled: true, CAFile: token}}, wantErr: "holds no PEM certificate"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, err := Resolve(tt.cfg)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				if strings.Contains(err.Error(), "file-token-value") {
-					t.Errorf("error leaks the token: %v", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if c.Username != tt.user || c.Password.Reveal() != tt.pw || (c.TLS != nil) != tt.tls {
-				t.Errorf("got user %q pw %q tls %v", c.Username, c.Password.Reveal(), c.TLS != nil)
-			}
-		})
-	}
-}
-
 func TestClientUsesServerNameForTLS(t *testing.T) {
-	c, err := Resolve(config.RedisConfig{Addrs: []string{"rediss://h:6379"}, ClientName: "x"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Resolution itself (URIs, files, TLS) is internal/config's, tested there.
+	c := Credentials{ClientName: "x", TLS: &tls.Config{MinVersion: tls.VersionTLS12}}
 	client := NewClient(c, "10.0.0.5:6379", "node-a.cache.amazonaws.com")
 	defer client.Close()
 	if got := client.Options().TLSConfig.ServerName; got != "node-a.cache.amazonaws.com" {
