@@ -58,6 +58,12 @@ func ParseClusterNodes(text string) ([]ClusterNode, error) {
 			addr = addr[:i]
 		}
 		if addr != ":0" && addr != "" {
+			// Redis writes IPv6 addresses bare ("::1:7000"): the port is
+			// after the last colon, and net.SplitHostPort wants brackets.
+			if !strings.HasPrefix(addr, "[") && strings.Count(addr, ":") > 1 {
+				i := strings.LastIndexByte(addr, ':')
+				addr = net.JoinHostPort(addr[:i], addr[i+1:])
+			}
 			if _, _, err := net.SplitHostPort(addr); err != nil {
 				return nil, fmt.Errorf("CLUSTER NODES line %d: address %q: %v", n+1, truncate(addr, 60), err)
 			}

@@ -66,3 +66,17 @@ func FuzzParseClusterNodes(f *testing.F) {
 		}
 	})
 }
+
+// Redis writes IPv6 node addresses without brackets (checked on a real
+// redis-server 7.0 cluster on ::1).
+func TestParseClusterNodesIPv6(t *testing.T) {
+	text := "07c37dfeb235213a872192d90877d0cd55635b91 ::1:47002@57002 myself,master - 0 0 1 connected 0-5460\n" +
+		"e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca [fd00::5]:6379@16379 slave 07c37dfeb235213a872192d90877d0cd55635b91 0 0 1 connected\n"
+	nodes, err := ParseClusterNodes(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nodes[0].Addr != "[::1]:47002" || nodes[1].Addr != "[fd00::5]:6379" {
+		t.Fatalf("addresses %q and %q, want [::1]:47002 and [fd00::5]:6379", nodes[0].Addr, nodes[1].Addr)
+	}
+}
