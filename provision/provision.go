@@ -121,5 +121,8 @@ func New(clients Clients, logger *slog.Logger) *Provisioner {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Provisioner{c: clients, log: logger, PollInterval: 15 * time.Second, WaitTimeout: 60 * time.Minute}
+	// The alarms it creates use config's defaults unless the caller sets
+	// Alarms (app.NewProvisioner passes the configured ones): internal/alarms
+	// no longer defaults anything itself.
+	return &Provisioner{c: clients, log: logger, PollInterval: 15 * time.Second, WaitTimeout: 60 * time.Minute, Alarms: config.Default().Alarms}
 }

@@ -1,11 +1,7 @@
 package cwmetrics
 
 import (
-	"fmt"
 	"sort"
-	"strings"
-
-	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
 )
 
 // Namespace is the CloudWatch namespace ElastiCache publishes to.
@@ -240,36 +236,13 @@ func DefaultSelection() []Metric {
 	return out
 }
 
-// Select applies cloudwatch.metrics.add/remove to the default selection. An
-// unknown name is an error naming the field and listing the valid names.
-// The result is sorted by name; an empty selection is an error because a
-// refresher with nothing to ask would only cost a goroutine.
-func Select(sel config.MetricSelection) ([]Metric, error) {
-	chosen := map[string]bool{}
-	for _, m := range DefaultSelection() {
-		chosen[m.Name] = true
-	}
-	var unknown []string
-	for i, name := range sel.Add {
-		if _, ok := Lookup(name); !ok {
-			unknown = append(unknown, fmt.Sprintf("cloudwatch.metrics.add[%d]: %q", i, name))
-			continue
-		}
-		chosen[name] = true
-	}
-	for i, name := range sel.Remove {
-		if _, ok := Lookup(name); !ok {
-			unknown = append(unknown, fmt.Sprintf("cloudwatch.metrics.remove[%d]: %q", i, name))
-			continue
-		}
-		delete(chosen, name)
-	}
-	if len(unknown) > 0 {
-		return nil, fmt.Errorf("%s is not an AWS/ElastiCache metric; use one of %s",
-			strings.Join(unknown, ", "), strings.Join(Names(), ", "))
-	}
-	if len(chosen) == 0 {
-		return nil, fmt.Errorf("cloudwatch.metrics: the selection is empty; keep at least one metric or set cloudwatch.enabled to false")
+// Selected returns the catalogue entries of the validated selection
+// (config.CloudWatchConfig.SelectedCloudWatchMetrics), in catalogue order;
+// internal/config has already refused unknown names and an empty choice.
+func Selected(names []string) []Metric {
+	chosen := make(map[string]bool, len(names))
+	for _, n := range names {
+		chosen[n] = true
 	}
 	out := make([]Metric, 0, len(chosen))
 	for _, m := range catalogue {
@@ -277,5 +250,5 @@ func Select(sel config.MetricSelection) ([]Metric, error) {
 			out = append(out, m)
 		}
 	}
-	return out, nil
+	return out
 }

@@ -70,20 +70,10 @@ func New(cfg config.CloudWatchConfig, api MetricDataAPI, targets TargetsFunc, lo
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Period <= 0 {
-		return nil, fmt.Errorf("cloudwatch.period: %s is not positive; use 60s or a multiple of it", cfg.Period)
-	}
-	if cfg.Delay < 0 {
-		return nil, fmt.Errorf("cloudwatch.delay: %s is negative; use 0 or more (default 120s)", cfg.Delay)
-	}
-	metrics, err := Select(cfg.Metrics)
-	if err != nil {
-		return nil, err
-	}
+	// cfg is validated by internal/config: period, delay, concurrency and
+	// the metric selection are used as they are.
+	metrics := Selected(cfg.SelectedCloudWatchMetrics())
 	parallel := cfg.Concurrency
-	if parallel < 1 {
-		parallel = 1
-	}
 	r := &Refresher{
 		api:      api,
 		targets:  targets,

@@ -177,11 +177,7 @@ func (t *Tailer) SetNodes(nodes []StreamNode) {
 // are logged and counted; the tail goes on. Without log groups a poll does
 // nothing, so groups set later are picked up at the next tick.
 func (t *Tailer) Run(ctx context.Context) {
-	interval := t.cfg.PollInterval
-	if interval <= 0 {
-		interval = 30 * time.Second
-	}
-	tick := time.NewTicker(interval)
+	tick := time.NewTicker(t.cfg.PollInterval) // validated by internal/config
 	defer tick.Stop()
 	for {
 		if err := t.Poll(ctx); err != nil && ctx.Err() == nil {

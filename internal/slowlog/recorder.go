@@ -68,7 +68,7 @@ var (
 func NewRecorder(clientName string, slow config.SlowlogConfig, logs config.LogsConfig) *Recorder {
 	return &Recorder{
 		clientName: clientName,
-		args:       argPolicy{keep: slow.KeepArgs, maxLen: max(slow.MaxArgLen, 1)},
+		args:       argPolicy{keep: slow.KeepArgs, maxLen: slow.MaxArgLen},
 		dedup:      newDedup(dedupLimit),
 		labelled:   map[member]bool{},
 		entries: prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -31,9 +31,6 @@ var (
 		"Id of the newest SLOWLOG entry of the node at the last scrape (-1 when its buffer is empty).", []string{"node", "shard"}, nil)
 )
 
-// defaultConcurrency is how many nodes Update reads at once when
-// NewTracker is given no bound.
-const defaultConcurrency = 8
 
 // Tracker reads every node's slow log incrementally by entry id. One Tracker
 // serves all nodes; Scrape is safe to call for different nodes concurrently.
@@ -64,11 +61,8 @@ type trackedNode struct {
 }
 
 // NewTracker returns a tracker that feeds rec and reads at most concurrency
-// nodes at once in Update (scrape.concurrency; 8 when not positive).
+// nodes at once in Update (scrape.concurrency, validated by internal/config).
 func NewTracker(rec *Recorder, concurrency int) *Tracker {
-	if concurrency <= 0 {
-		concurrency = defaultConcurrency
-	}
 	rec.tracked.Store(true)
 	return &Tracker{rec: rec, now: time.Now, concurrency: concurrency, nodes: make(map[string]*trackedNode)}
 }

@@ -85,7 +85,7 @@ func parseRecentQuery(w http.ResponseWriter, req *http.Request, filter string, v
 			return fail("unknown parameter %q: use node, %s and limit", slowlog.TruncateArg(k, 32), filter)
 		}
 		if len(v) > 1 {
-			return fail("parameter %q given %d times: give it once", k, len(v))
+			return fail("parameter %s given %d times: give it once", quoteInput(k), len(v))
 		}
 	}
 	if f := q.Get(filter); f != "" && !valid(f) {
