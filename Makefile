@@ -48,6 +48,7 @@ lint:
 # dashboards (generated from Go).
 generate:
 	$(GO) run ./internal/alarms/gen -terraform provision/terraform/alarms.tf.json -rules deploy/helm/elasticache-exporter/files/rules.yaml
+	$(GO) run ./internal/redisacl/gen -terraform provision/terraform/exporter_acl.tf.json
 	$(GO) test ./dashboards -run TestGolden -update
 
 # Fails when a generated file is stale: run `make generate` and commit.
@@ -56,7 +57,9 @@ check-generated:
 	$(GO) run ./internal/alarms/gen -terraform $$tmp/alarms.tf.json -rules $$tmp/rules.yaml && \
 	diff -u provision/terraform/alarms.tf.json $$tmp/alarms.tf.json && \
 	diff -u deploy/helm/elasticache-exporter/files/rules.yaml $$tmp/rules.yaml && \
-	$(GO) run ./cmd/exporter rules | diff -u deploy/helm/elasticache-exporter/files/rules.yaml - || \
+	$(GO) run ./cmd/exporter rules | diff -u deploy/helm/elasticache-exporter/files/rules.yaml - && \
+	$(GO) run ./internal/redisacl/gen -terraform $$tmp/exporter_acl.tf.json && \
+	diff -u provision/terraform/exporter_acl.tf.json $$tmp/exporter_acl.tf.json || \
 	{ echo "generated files are stale: run 'make generate' and commit the result"; exit 1; }
 
 # Benchmarks (not part of `make test`): the side-by-side with redis_exporter
