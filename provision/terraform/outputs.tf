@@ -9,7 +9,6 @@ locals {
   # cluster mode disabled the primary endpoint follows failovers.
   connection_host   = var.cluster_mode_enabled ? local.rg.configuration_endpoint_address : local.rg.primary_endpoint_address
   connection_scheme = var.transit_encryption_enabled ? "rediss" : "redis"
-  connection_auth   = var.auth_token == null ? "" : ":${urlencode(var.auth_token)}@"
 }
 
 output "primary_endpoint_address" {
@@ -28,9 +27,38 @@ output "configuration_endpoint_address" {
 }
 
 output "redis_connection_string" {
-  description = "Connection URL for ksqlDB environment variables: redis[s]://[:<auth_token>@]<endpoint>:6379. Holds the AUTH token when one is set."
-  value       = "${local.connection_scheme}://${local.connection_auth}${local.connection_host}:${local.port}"
-  sensitive   = true
+  description = "Connection URL for ksqlDB and the exporter: redis[s]://<endpoint>:6379 (rediss with transit encryption). It never holds a credential: the AUTH token or RBAC password comes from its secret, so the URL can go into environment variables and logs."
+  value       = "${local.connection_scheme}://${local.connection_host}:${local.port}"
+}
+
+output "port" {
+  description = "Port every node and endpoint listens on."
+  value       = local.port
+}
+
+output "replication_group_arn" {
+  description = "ARN of the replication group, for IAM policies (e.g. the exporter's elasticache:Describe* on this group only)."
+  value       = local.rg.arn
+}
+
+output "user_group_id" {
+  description = "RBAC user group attached to the replication group; null unless create_user_group."
+  value       = var.create_user_group ? aws_elasticache_user_group.this[0].user_group_id : null
+}
+
+output "ksqldb_user_name" {
+  description = "User name ksqlDB authenticates with (with its password from ksqldb_user_passwords); null unless create_user_group."
+  value       = var.create_user_group ? aws_elasticache_user.this["ksqldb"].user_name : null
+}
+
+output "exporter_user_name" {
+  description = "User name for the exporter's redis.username (its password file holds one of exporter_user_passwords); null unless create_user_group."
+  value       = var.create_user_group ? aws_elasticache_user.this["exporter"].user_name : null
+}
+
+output "exporter_access_string" {
+  description = "Redis ACL rules of the exporter's user: only the commands elasticache-exporter sends (generated from internal/redisacl)."
+  value       = local.exporter_access_string
 }
 
 output "security_group_id" {

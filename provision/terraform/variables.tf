@@ -69,12 +69,65 @@ variable "private_subnet_ids" {
 }
 
 variable "eks_node_security_group_id" {
-  description = "Security group of the EKS nodes running ksqlDB; the only source allowed to reach Redis on port 6379."
+  description = "Security group of the EKS nodes running ksqlDB; allowed to reach Redis on port 6379 (with allowed_security_group_ids and allowed_cidr_blocks)."
   type        = string
 
   validation {
     condition     = can(regex("^sg-[0-9a-f]+$", var.eks_node_security_group_id))
     error_message = "eks_node_security_group_id must be a security group id like \"sg-0123456789abcdef0\"; pass module.eks.node_security_group_id."
+  }
+}
+
+variable "allowed_security_group_ids" {
+  description = "More security groups allowed to reach Redis on port 6379 besides eks_node_security_group_id: the EKS cluster security group (managed node groups use it), Karpenter node security groups, security groups for pods (the exporter's, ksqlDB's)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for id in var.allowed_security_group_ids : can(regex("^sg-[0-9a-f]+$", id))])
+    error_message = "allowed_security_group_ids must hold security group ids like \"sg-0123456789abcdef0\"; pass e.g. module.eks.cluster_security_group_id."
+  }
+
+  validation {
+    condition     = length(distinct(var.allowed_security_group_ids)) == length(var.allowed_security_group_ids) && !contains(var.allowed_security_group_ids, var.eks_node_security_group_id)
+    error_message = "allowed_security_group_ids must not repeat an id, nor hold eks_node_security_group_id (it is allowed already); AWS refuses a duplicate rule."
+  }
+}
+
+variable "allowed_cidr_blocks" {
+  description = "CIDR blocks allowed to reach Redis on port 6379 (IPv4 or IPv6), e.g. the pod subnets of a VPC CNI custom networking setup. Never 0.0.0.0/0."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    # cidrsubnet(c, 0, 0) == c: a valid, canonical network address (AWS
+    # stores 10.0.0.0/16 for 10.0.1.7/16, and the plan would never settle).
+    condition     = alltrue([for c in var.allowed_cidr_blocks : can(cidrsubnet(c, 0, 0)) ? cidrsubnet(c, 0, 0) == lower(c) : false])
+    error_message = "allowed_cidr_blocks must hold network addresses in CIDR notation like \"10.0.32.0/19\" or \"2600:1f14::/56\", with the host bits zero."
+  }
+
+  validation {
+    condition     = alltrue([for c in var.allowed_cidr_blocks : !endswith(c, "/0")])
+    error_message = "allowed_cidr_blocks must not open Redis to every address (/0); list the subnets of the clients."
+  }
+
+  validation {
+    condition     = length(distinct(var.allowed_cidr_blocks)) == length(var.allowed_cidr_blocks)
+    error_message = "allowed_cidr_blocks must not repeat a block; AWS refuses a duplicate rule."
+  }
+}
+
+variable "additional_security_group_ids" {
+  description = "Existing security groups attached to the replication group besides the module's own (e.g. a shared \"allow from the platform\" group). Changing the list modifies the group in place."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for id in var.additional_security_group_ids : can(regex("^sg-[0-9a-f]+$", id))]) && length(distinct(var.additional_security_group_ids)) == length(var.additional_security_group_ids)
+    error_message = "additional_security_group_ids must hold distinct security group ids like \"sg-0123456789abcdef0\"."
   }
 }
 
@@ -231,6 +284,61 @@ variable "skip_final_snapshot" {
   nullable    = false
 }
 
+variable "snapshot_arns" {
+  description = "Create the group from RDB files in S3 (ARNs like arn:aws:s3:::bucket/ksqldb-state.rdb, one per shard in cluster mode). Only read at creation; changing it replaces the group."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for a in var.snapshot_arns : can(regex("^arn:aws[a-z-]*:s3:::[^/]+/.+$", a))])
+    error_message = "snapshot_arns must hold S3 object ARNs like \"arn:aws:s3:::my-bucket/ksqldb-state.rdb\"."
+  }
+
+  validation {
+    condition     = length(var.snapshot_arns) == 0 || var.snapshot_name == null
+    error_message = "snapshot_arns and snapshot_name are two ways to seed the group; set one of them, not both."
+  }
+}
+
+variable "snapshot_name" {
+  description = "Create the group from this ElastiCache snapshot (e.g. a <project_name>-<environment>-final snapshot). Only read at creation; changing it replaces the group."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.snapshot_name == null ? true : can(regex("^[A-Za-z][A-Za-z0-9-]{0,254}$", var.snapshot_name))
+    error_message = "snapshot_name must be an ElastiCache snapshot name: a letter, then letters, digits and hyphens (e.g. \"kafka-platform-prod-final\")."
+  }
+}
+
+# ----------------------------------------------------------- maintenance ----
+
+variable "apply_immediately" {
+  description = "Apply changes to the replication group now instead of in the next maintenance window (node type, engine version, parameter group, security groups ...). false lets changes wait for maintenance_window."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "maintenance_window" {
+  description = "Weekly UTC window for maintenance, \"ddd:hh24:mi-ddd:hh24:mi\" (e.g. \"sun:05:00-sun:06:00\", at least 60 minutes, not overlapping snapshot_window). null lets AWS choose one."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.maintenance_window == null ? true : can(regex("^(sun|mon|tue|wed|thu|fri|sat):([01][0-9]|2[0-3]):[0-5][0-9]-(sun|mon|tue|wed|thu|fri|sat):([01][0-9]|2[0-3]):[0-5][0-9]$", var.maintenance_window))
+    error_message = "maintenance_window must be a weekly UTC range \"ddd:hh24:mi-ddd:hh24:mi\" with lowercase days, such as \"sun:05:00-sun:06:00\"."
+  }
+}
+
+variable "auto_minor_version_upgrade" {
+  description = "Let ElastiCache upgrade to new minor engine versions in the maintenance window."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 # -------------------------------------------------------------- security ----
 
 variable "at_rest_encryption_enabled" {
@@ -270,17 +378,157 @@ variable "auth_token" {
   }
 }
 
+variable "auth_token_update_strategy" {
+  description = "How a changed auth_token reaches the group: ROTATE (the new token and the old one are both valid: roll the clients, then apply again with SET), SET (only the new token is valid, at once) or DELETE (drop the token while moving to RBAC users, create_user_group). null leaves it to the provider (ROTATE in hashicorp/aws 5.x)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.auth_token_update_strategy == null ? true : contains(["ROTATE", "SET", "DELETE"], var.auth_token_update_strategy)
+    error_message = "auth_token_update_strategy must be ROTATE, SET or DELETE (upper case), or null."
+  }
+
+  validation {
+    condition     = contains(["ROTATE", "SET"], coalesce(var.auth_token_update_strategy, "-")) ? var.auth_token != null : true
+    error_message = "auth_token_update_strategy ROTATE and SET change the AUTH token and need auth_token; set auth_token or use DELETE to remove it."
+  }
+
+  validation {
+    condition     = var.auth_token_update_strategy == "DELETE" ? var.auth_token == null && var.create_user_group : true
+    error_message = "auth_token_update_strategy DELETE removes the AUTH token while the group moves to RBAC users: leave auth_token null and set create_user_group = true."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed KMS key (ARN) for encryption at rest; null uses the AWS managed key. Needs at_rest_encryption_enabled. Changing it replaces the group."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null ? true : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN like \"arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\" (not an alias)."
+  }
+
+  validation {
+    condition     = var.kms_key_arn == null ? true : var.at_rest_encryption_enabled
+    error_message = "kms_key_arn needs at_rest_encryption_enabled = true; enable encryption at rest or leave kms_key_arn null."
+  }
+}
+
+variable "transit_encryption_mode" {
+  description = "With transit_encryption_enabled: \"required\" (TLS only) or \"preferred\" (TLS and plain connections, for migrating clients to TLS). null lets AWS choose (required). Redis 7 only."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.transit_encryption_mode == null ? true : contains(["required", "preferred"], var.transit_encryption_mode)
+    error_message = "transit_encryption_mode must be \"required\" or \"preferred\", or null."
+  }
+
+  validation {
+    condition     = var.transit_encryption_mode == null ? true : var.transit_encryption_enabled && startswith(var.engine_version, "7.")
+    error_message = "transit_encryption_mode needs transit_encryption_enabled = true and a Redis 7 engine_version; enable transit encryption or leave transit_encryption_mode null."
+  }
+}
+
+# --------------------------------------------------------------- RBAC users ----
+
+variable "create_user_group" {
+  description = "Create an ElastiCache RBAC user group with three users and attach it instead of auth_token: a disabled \"default\" user, ksqlDB's user (ksqldb_access_string) and the exporter's user, whose access string allows only the commands elasticache-exporter sends. Needs transit_encryption_enabled and no auth_token."
+  type        = bool
+  default     = false
+  nullable    = false
+
+  validation {
+    condition     = var.create_user_group ? var.transit_encryption_enabled && var.auth_token == null : true
+    error_message = "create_user_group needs transit_encryption_enabled = true and auth_token = null (a group uses RBAC users or an AUTH token, not both; to move an existing group off its token set auth_token_update_strategy = \"DELETE\")."
+  }
+}
+
+variable "ksqldb_user_name" {
+  description = "User name ksqlDB authenticates with (create_user_group)."
+  type        = string
+  default     = "ksqldb"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z][A-Za-z0-9_-]{0,39}$", var.ksqldb_user_name)) && var.ksqldb_user_name != "default"
+    error_message = "ksqldb_user_name must start with a letter and hold up to 40 letters, digits, hyphens and underscores, and not be \"default\" (the module's disabled default user)."
+  }
+}
+
+variable "ksqldb_user_passwords" {
+  description = "ksqlDB user's passwords (create_user_group): one, or two while rotating (both are valid). 16-128 printable ASCII characters, no space, \", / or @. Read them from Secrets Manager."
+  type        = list(string)
+  default     = []
+  nullable    = false
+  sensitive   = true
+
+  # Messages never interpolate a password.
+  validation {
+    condition     = var.create_user_group ? length(var.ksqldb_user_passwords) >= 1 && length(var.ksqldb_user_passwords) <= 2 : length(var.ksqldb_user_passwords) == 0
+    error_message = "ksqldb_user_passwords must hold one or two passwords when create_user_group is true, and none otherwise."
+  }
+
+  validation {
+    condition     = alltrue([for p in var.ksqldb_user_passwords : length(p) >= 16 && length(p) <= 128 && can(regex("^[!#-.0-?A-~]+$", p))])
+    error_message = "ksqldb_user_passwords must be 16 to 128 printable ASCII characters other than space, double quote, slash and @."
+  }
+}
+
+variable "ksqldb_access_string" {
+  description = "Redis ACL rules of ksqlDB's user (create_user_group), e.g. \"on ~* &* +@all\" or one narrowed to ksqlDB's key prefix. No passwords here: they come from ksqldb_user_passwords."
+  type        = string
+  default     = "on ~* &* +@all"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("(^|\\s)(on|off)(\\s|$)", var.ksqldb_access_string)) && !can(regex("(^|\\s)([<>#]\\S*|reset|resetpass|nopass)(\\s|$)", var.ksqldb_access_string))
+    error_message = "ksqldb_access_string must say on (or off) and hold no password rule (>, <, #, nopass, resetpass) nor reset: ElastiCache sets passwords from ksqldb_user_passwords."
+  }
+}
+
+variable "exporter_user_name" {
+  description = "User name elasticache-exporter authenticates with (create_user_group); its access string is local.exporter_access_string (exporter_acl.tf.json)."
+  type        = string
+  default     = "elasticache-exporter"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z][A-Za-z0-9_-]{0,39}$", var.exporter_user_name)) && !contains(["default", var.ksqldb_user_name], var.exporter_user_name)
+    error_message = "exporter_user_name must start with a letter and hold up to 40 letters, digits, hyphens and underscores, and differ from \"default\" and ksqldb_user_name."
+  }
+}
+
+variable "exporter_user_passwords" {
+  description = "Exporter user's passwords (create_user_group): one, or two while rotating. Same rules as ksqldb_user_passwords. Mount the same value into the exporter's pod (the chart's auth.existingSecret)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+  sensitive   = true
+
+  validation {
+    condition     = var.create_user_group ? length(var.exporter_user_passwords) >= 1 && length(var.exporter_user_passwords) <= 2 : length(var.exporter_user_passwords) == 0
+    error_message = "exporter_user_passwords must hold one or two passwords when create_user_group is true, and none otherwise."
+  }
+
+  validation {
+    condition     = alltrue([for p in var.exporter_user_passwords : length(p) >= 16 && length(p) <= 128 && can(regex("^[!#-.0-?A-~]+$", p))])
+    error_message = "exporter_user_passwords must be 16 to 128 printable ASCII characters other than space, double quote, slash and @."
+  }
+}
+
 # ------------------------------------------------------- parameter group ----
 
 variable "maxmemory_policy" {
-  description = "Redis maxmemory-policy: noeviction, allkeys-lru (recommended for ksqlDB), allkeys-lfu, volatile-lru, volatile-ttl or allkeys-random."
+  description = "Redis maxmemory-policy, any ElastiCache accepts: allkeys-lru (recommended for ksqlDB), allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random, volatile-ttl or noeviction."
   type        = string
   default     = "allkeys-lru"
   nullable    = false
 
   validation {
-    condition     = contains(["noeviction", "allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-ttl", "allkeys-random"], var.maxmemory_policy)
-    error_message = "maxmemory_policy must be one of noeviction, allkeys-lru, allkeys-lfu, volatile-lru, volatile-ttl, allkeys-random; use allkeys-lru for ksqlDB state."
+    condition     = contains(["noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"], var.maxmemory_policy)
+    error_message = "maxmemory_policy must be one of allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random, volatile-ttl, noeviction; use allkeys-lru for ksqlDB state."
   }
 }
 
@@ -293,6 +541,31 @@ variable "timeout" {
   validation {
     condition     = floor(var.timeout) == var.timeout && var.timeout >= 0
     error_message = "timeout must be a whole number of seconds, 0 or more (0 keeps idle connections open)."
+  }
+}
+
+variable "parameters" {
+  description = "More parameter group values, merged with maxmemory-policy and timeout (set those with their own variables), e.g. [{ name = \"reserved-memory-percent\", value = \"25\" }]. cluster-enabled follows cluster_mode_enabled."
+  type = list(object({
+    name  = string
+    value = string
+  }))
+  default  = []
+  nullable = false
+
+  validation {
+    condition     = alltrue([for p in var.parameters : can(regex("^[a-z][a-z0-9-]*$", p.name)) && p.value != null])
+    error_message = "parameters must hold { name, value } pairs with a Redis parameter name in lowercase letters, digits and hyphens (e.g. \"reserved-memory-percent\") and a value."
+  }
+
+  validation {
+    condition     = length(distinct([for p in var.parameters : p.name])) == length(var.parameters)
+    error_message = "parameters must name each parameter once."
+  }
+
+  validation {
+    condition     = length(setintersection(toset([for p in var.parameters : p.name]), toset(["maxmemory-policy", "timeout", "cluster-enabled"]))) == 0
+    error_message = "parameters must not set maxmemory-policy, timeout or cluster-enabled: use maxmemory_policy, timeout and cluster_mode_enabled."
   }
 }
 

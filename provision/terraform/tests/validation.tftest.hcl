@@ -64,7 +64,7 @@ run "malformed_values_2" {
   variables {
     engine_version   = "7.0.7"
     snapshot_window  = "23:00-24:00"
-    maxmemory_policy = "volatile-lfu" # a Redis policy, but not one the README offers
+    maxmemory_policy = "allkeys-ttl" # no such policy: ttl is volatile only
     auth_token       = "0123456789abcdef@host"
     environment      = "production-with-a-long-suffix"
     # multi_az_enabled (default true) needs two subnets.
@@ -130,4 +130,169 @@ run "cluster_mode_rejects_num_cache_nodes_and_short_token" {
     auth_token           = "0123456789abcde"
   }
   expect_failures = [var.num_cache_nodes, var.auth_token]
+}
+
+# ----------------------------------------------------- issue #15 variables ----
+
+run "valid_parity_edges" {
+  # Every new variable at a valid value, and a maintenance window across the
+  # week's end next to a snapshot window: plans.
+  command = plan
+  variables {
+    allowed_security_group_ids    = ["sg-0c1d2e3f4a5b60001"]
+    allowed_cidr_blocks           = ["10.0.32.0/19", "2600:1f14:abc::/56"]
+    additional_security_group_ids = ["sg-0c1d2e3f4a5b60002"]
+    apply_immediately             = true
+    snapshot_window               = "03:00-05:00"
+    maintenance_window            = "sat:23:30-sun:00:30"
+    auto_minor_version_upgrade    = false
+    auth_token                    = "0123456789abcdef"
+    auth_token_update_strategy    = "SET"
+    kms_key_arn                   = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    transit_encryption_mode       = "required"
+    snapshot_name                 = "kafka-platform-prod-final"
+    maxmemory_policy              = "volatile-random"
+    parameters                    = [{ name = "reserved-memory-percent", value = "25" }]
+  }
+}
+
+run "malformed_parity_values" {
+  command = plan
+  variables {
+    allowed_security_group_ids    = ["sg-NOTHEX"]
+    allowed_cidr_blocks           = ["10.0.1.7/16"] # host bits set
+    additional_security_group_ids = ["default"]
+    maintenance_window            = "Sun:05:00-Sun:06:00"
+    snapshot_arns                 = ["s3://my-bucket/ksqldb-state.rdb"]
+    kms_key_arn                   = "arn:aws:kms:eu-west-1:123456789012:alias/redis"
+    transit_encryption_mode       = "optional"
+    auth_token_update_strategy    = "rotate"
+    parameters                    = [{ name = "Reserved_Memory_Percent", value = "25" }]
+    ksqldb_user_name              = "ksql db"
+    ksqldb_access_string          = "on ~* +@all >inline-password"
+    maxmemory_policy              = "allkeys-ttl"
+  }
+  expect_failures = [
+    var.allowed_security_group_ids,
+    var.allowed_cidr_blocks,
+    var.additional_security_group_ids,
+    var.maintenance_window,
+    var.snapshot_arns,
+    var.kms_key_arn,
+    var.transit_encryption_mode,
+    var.auth_token_update_strategy,
+    var.parameters,
+    var.ksqldb_user_name,
+    var.ksqldb_access_string,
+    var.maxmemory_policy,
+  ]
+}
+
+run "parity_rules_2" {
+  command = plan
+  variables {
+    # The node security group is allowed already: a second rule would be a duplicate.
+    allowed_security_group_ids = ["sg-0e1d2c3b4a5f60718"]
+    allowed_cidr_blocks        = ["0.0.0.0/0"]
+    parameters                 = [{ name = "maxmemory-policy", value = "noeviction" }]
+    snapshot_arns              = ["arn:aws:s3:::my-bucket/ksqldb-state.rdb"]
+    snapshot_name              = "kafka-platform-prod-final"
+    exporter_user_name         = "ksqldb"
+    ksqldb_access_string       = "on ~* +@all nopass"
+  }
+  expect_failures = [
+    var.allowed_security_group_ids,
+    var.allowed_cidr_blocks,
+    var.parameters,
+    var.snapshot_arns,
+    var.exporter_user_name,
+    var.ksqldb_access_string,
+  ]
+}
+
+run "parity_rules_3" {
+  command = plan
+  variables {
+    allowed_cidr_blocks = ["10.0.32.0/19", "10.0.32.0/19"]
+    parameters = [
+      { name = "reserved-memory-percent", value = "25" },
+      { name = "reserved-memory-percent", value = "30" },
+    ]
+    # Encryption settings without the encryption they configure.
+    at_rest_encryption_enabled = false
+    kms_key_arn                = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    engine_version             = "6.2"
+    transit_encryption_mode    = "required"
+    # ROTATE changes a token: there is none.
+    auth_token_update_strategy = "ROTATE"
+    # Passwords without the user group they belong to.
+    exporter_user_passwords = ["exporter-password-0123456789"]
+    snapshot_name           = "1-starts-with-a-digit"
+  }
+  expect_failures = [
+    var.snapshot_name,
+    var.allowed_cidr_blocks,
+    var.parameters,
+    var.kms_key_arn,
+    var.transit_encryption_mode,
+    var.auth_token_update_strategy,
+    var.exporter_user_passwords,
+  ]
+}
+
+run "user_group_needs_tls_without_token" {
+  command = plan
+  variables {
+    create_user_group       = true
+    auth_token              = "0123456789abcdef"
+    ksqldb_user_passwords   = ["ksqldb-password-0123456789"]
+    exporter_user_passwords = ["exporter-password-0123456789"]
+  }
+  expect_failures = [var.create_user_group]
+}
+
+run "user_group_needs_good_passwords" {
+  command = plan
+  variables {
+    create_user_group       = true
+    ksqldb_user_passwords   = []
+    exporter_user_passwords = ["too-short"]
+  }
+  expect_failures = [var.ksqldb_user_passwords, var.exporter_user_passwords]
+}
+
+run "delete_strategy_needs_user_group" {
+  command = plan
+  variables {
+    auth_token_update_strategy = "DELETE"
+  }
+  expect_failures = [var.auth_token_update_strategy]
+}
+
+run "maintenance_overlaps_snapshots" {
+  # 04:00-05:00 every day is inside the 03:00-05:00 snapshot window.
+  command = plan
+  variables {
+    snapshot_window    = "03:00-05:00"
+    maintenance_window = "wed:04:00-wed:05:00"
+  }
+  expect_failures = [aws_elasticache_replication_group.this]
+}
+
+run "maintenance_overlaps_snapshots_across_the_week" {
+  # Saturday 23:00 to Sunday 04:00 reaches into Sunday's snapshot window.
+  command = plan
+  variables {
+    snapshot_window    = "03:00-05:00"
+    maintenance_window = "sat:23:00-sun:04:00"
+  }
+  expect_failures = [aws_elasticache_replication_group.this]
+}
+
+run "maintenance_too_short" {
+  command = plan
+  variables {
+    maintenance_window = "sun:05:00-sun:05:30"
+  }
+  expect_failures = [aws_elasticache_replication_group.this]
 }

@@ -17,9 +17,8 @@ output "configuration_endpoint_address" {
 }
 
 output "redis_connection_string" {
-  description = "Connection URL for ksqlDB (holds the AUTH token when set)."
+  description = "Connection URL for ksqlDB and the exporter (no token: that stays in its secret)."
   value       = module.elasticache.redis_connection_string
-  sensitive   = true
 }
 
 output "security_group_id" {
