@@ -246,7 +246,7 @@ func createGroupInput(spec *Spec, sgID string) *elasticache.CreateReplicationGro
 		Port:                        aws.Int32(redisPort),
 		CacheParameterGroupName:     aws.String(spec.ParameterGroupName()),
 		CacheSubnetGroupName:        aws.String(spec.SubnetGroupName()),
-		SecurityGroupIds:            []string{sgID},
+		SecurityGroupIds:            append([]string{sgID}, spec.AdditionalSecurityGroupIDs...),
 		AutomaticFailoverEnabled:    aws.Bool(spec.AutomaticFailoverEnabled),
 		MultiAZEnabled:              aws.Bool(spec.MultiAZEnabled),
 		AtRestEncryptionEnabled:     aws.Bool(spec.AtRestEncryptionEnabled),
@@ -273,6 +273,22 @@ func createGroupInput(spec *Spec, sgID string) *elasticache.CreateReplicationGro
 	if spec.authToken != "" {
 		in.AuthToken = aws.String(spec.authToken.Reveal())
 	}
+	if spec.KMSKeyARN != "" {
+		in.KmsKeyId = aws.String(spec.KMSKeyARN)
+	}
+	if spec.TransitEncryptionMode != "" {
+		in.TransitEncryptionMode = ectypes.TransitEncryptionMode(spec.TransitEncryptionMode)
+	}
+	if len(spec.SnapshotARNs) > 0 {
+		in.SnapshotArns = spec.SnapshotARNs
+	}
+	if spec.SnapshotName != "" {
+		in.SnapshotName = aws.String(spec.SnapshotName)
+	}
+	if spec.MaintenanceWindow != "" {
+		in.PreferredMaintenanceWindow = aws.String(spec.MaintenanceWindow)
+	}
+	in.AutoMinorVersionUpgrade = aws.Bool(spec.AutoMinorVersionUpgrade)
 	return in
 }
 

@@ -15,6 +15,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -56,9 +57,33 @@ type Spec struct {
 	// AuthToken says where the AUTH token is read from ({file: PATH} or
 	// {env: VAR}); an inline token is refused so specs can be committed.
 	AuthToken config.SecretSource `yaml:"auth_token"`
+	// AuthTokenUpdateStrategy only matters when a live group's token
+	// changes, which provision never does; like SkipFinalSnapshot it is
+	// accepted (and validated) so a module's tfvars carry over.
+	AuthTokenUpdateStrategy string `yaml:"auth_token_update_strategy"`
+	// KMSKeyARN is the customer managed key for encryption at rest.
+	KMSKeyARN string `yaml:"kms_key_arn"`
+	// TransitEncryptionMode is "required" or "preferred" ("" lets AWS choose).
+	TransitEncryptionMode string `yaml:"transit_encryption_mode"`
+	// AdditionalSecurityGroupIDs are attached to the group besides the
+	// Redis security group provision creates.
+	AdditionalSecurityGroupIDs []string `yaml:"additional_security_group_ids"`
+
+	// SnapshotARNs (RDB files in S3) or SnapshotName seed a new group.
+	SnapshotARNs []string `yaml:"snapshot_arns"`
+	SnapshotName string   `yaml:"snapshot_name"`
+
+	// ApplyImmediately is accepted for the module's tfvars: provision
+	// creates groups and never modifies a live one.
+	ApplyImmediately        bool   `yaml:"apply_immediately"`
+	MaintenanceWindow       string `yaml:"maintenance_window"`
+	AutoMinorVersionUpgrade bool   `yaml:"auto_minor_version_upgrade"`
 
 	MaxmemoryPolicy string `yaml:"maxmemory_policy"`
 	Timeout         int    `yaml:"timeout"`
+	// ExtraParameters are merged with maxmemory-policy and timeout
+	// (the module's parameters variable).
+	ExtraParameters []Parameter `yaml:"parameters"`
 
 	CreateCloudwatchAlarms bool              `yaml:"create_cloudwatch_alarms"`
 	AlarmActions           []string          `yaml:"alarm_actions"`
@@ -68,6 +93,12 @@ type Spec struct {
 
 	// authToken is the token read from AuthToken by LoadSpec/ParseSpec.
 	authToken config.Secret
+}
+
+// Parameter is one entry of the parameters variable.
+type Parameter struct {
+	Name  string `yaml:"name"`
+	Value string `yaml:"value"`
 }
 
 // defaultSpec holds the module's variable defaults.
@@ -84,6 +115,7 @@ func defaultSpec() Spec {
 		Timeout:                  300,
 		CreateCloudwatchAlarms:   true,
 		LogRetentionInDays:       30,
+		AutoMinorVersionUpgrade:  true,
 	}
 }
 
@@ -174,9 +206,16 @@ func (s *Spec) ParameterGroupFamily() string {
 	return "redis" + major + ".x"
 }
 
-// Parameters are the parameter group's values.
+// Parameters are the parameter group's values: the parameters variable
+// merged with maxmemory-policy and timeout (Validate keeps it from naming
+// those).
 func (s *Spec) Parameters() map[string]string {
-	p := map[string]string{"maxmemory-policy": s.MaxmemoryPolicy, "timeout": fmt.Sprint(s.Timeout)}
+	p := map[string]string{}
+	for _, e := range s.ExtraParameters {
+		p[e.Name] = e.Value
+	}
+	p["maxmemory-policy"] = s.MaxmemoryPolicy
+	p["timeout"] = fmt.Sprint(s.Timeout)
 	if s.ClusterModeEnabled {
 		p["cluster-enabled"] = "yes"
 	}
@@ -238,6 +277,11 @@ var (
 	snsPattern         = regexp.MustCompile(`^arn:[a-z-]+:sns:`)
 	authTokenPattern   = regexp.MustCompile(`^[!#-.0-?A-~]+$`)
 	maxmemoryPolicies  = []string{"noeviction", "allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-random"}
+	maintenancePattern = regexp.MustCompile(`^(sun|mon|tue|wed|thu|fri|sat):([01][0-9]|2[0-3]):([0-5][0-9])-(sun|mon|tue|wed|thu|fri|sat):([01][0-9]|2[0-3]):([0-5][0-9])$`)
+	s3ObjectPattern    = regexp.MustCompile(`^arn:aws[a-z-]*:s3:::[^/]+/.+$`)
+	snapshotPattern    = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,254}$`)
+	kmsKeyPattern      = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$`)
+	parameterPattern   = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
 	logRetentionValues = []int{0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 )
 
@@ -338,6 +382,7 @@ func (s *Spec) Validate() error {
 			}
 		}
 	}
+	s.validateParity(add)
 	if !slices.Contains(maxmemoryPolicies, s.MaxmemoryPolicy) {
 		add("maxmemory_policy", fmt.Sprintf("%q is not a Redis eviction policy", s.MaxmemoryPolicy), "use one of "+strings.Join(maxmemoryPolicies, ", ")+" (allkeys-lru for ksqlDB)")
 	}
@@ -356,4 +401,123 @@ func (s *Spec) Validate() error {
 		add("log_retention_in_days", fmt.Sprintf("%d is not a CloudWatch Logs retention", s.LogRetentionInDays), "use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ... or 0 to keep logs forever")
 	}
 	return errors.Join(errs...)
+}
+
+// validateParity checks the variables the module gained with issue #15
+// with the module's rules and messages.
+func (s *Spec) validateParity(add func(field, problem, fix string)) {
+	switch s.AuthTokenUpdateStrategy {
+	case "", "ROTATE", "SET":
+		if s.AuthTokenUpdateStrategy != "" && !s.AuthToken.IsSet() && s.authToken == "" {
+			add("auth_token_update_strategy", s.AuthTokenUpdateStrategy+" changes the AUTH token but auth_token is not set", "set auth_token or leave auth_token_update_strategy out")
+		}
+	case "DELETE":
+		add("auth_token_update_strategy", "DELETE moves a live group to RBAC users, which provision does not manage", "use the Terraform module's create_user_group, or leave auth_token_update_strategy out")
+	default:
+		add("auth_token_update_strategy", fmt.Sprintf("%q is not a strategy", s.AuthTokenUpdateStrategy), "use ROTATE, SET or DELETE (upper case)")
+	}
+	if s.KMSKeyARN != "" {
+		if !kmsKeyPattern.MatchString(s.KMSKeyARN) {
+			add("kms_key_arn", fmt.Sprintf("%q is not a KMS key ARN", s.KMSKeyARN), `use e.g. "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" (not an alias)`)
+		} else if !s.AtRestEncryptionEnabled {
+			add("kms_key_arn", "is set while at_rest_encryption_enabled is false", "enable encryption at rest or drop kms_key_arn")
+		}
+	}
+	switch s.TransitEncryptionMode {
+	case "":
+	case "required", "preferred":
+		if !s.TransitEncryptionEnabled || !strings.HasPrefix(s.EngineVersion, "7.") {
+			add("transit_encryption_mode", "needs transit_encryption_enabled and a Redis 7 engine_version", "enable transit encryption or leave transit_encryption_mode out")
+		}
+	default:
+		add("transit_encryption_mode", fmt.Sprintf("%q is not a mode", s.TransitEncryptionMode), `use "required" or "preferred"`)
+	}
+	seen := map[string]bool{}
+	for i, id := range s.AdditionalSecurityGroupIDs {
+		if !sgPattern.MatchString(id) || seen[id] {
+			add(fmt.Sprintf("additional_security_group_ids[%d]", i), fmt.Sprintf("%q is not a new security group id", id), `list distinct ids like "sg-0123456789abcdef0"`)
+		}
+		seen[id] = true
+	}
+	for i, a := range s.SnapshotARNs {
+		if !s3ObjectPattern.MatchString(a) {
+			add(fmt.Sprintf("snapshot_arns[%d]", i), fmt.Sprintf("%q is not an S3 object ARN", a), `use e.g. "arn:aws:s3:::my-bucket/ksqldb-state.rdb"`)
+		}
+	}
+	if s.SnapshotName != "" {
+		if !snapshotPattern.MatchString(s.SnapshotName) {
+			add("snapshot_name", fmt.Sprintf("%q is not a snapshot name", s.SnapshotName), "use a letter, then letters, digits and hyphens")
+		} else if len(s.SnapshotARNs) > 0 {
+			add("snapshot_name", "is set together with snapshot_arns", "seed the group from one of them")
+		}
+	}
+	if s.MaintenanceWindow != "" {
+		start, end, ok := maintenanceMinutes(s.MaintenanceWindow)
+		switch {
+		case !ok:
+			add("maintenance_window", fmt.Sprintf("%q is not a weekly window", s.MaintenanceWindow), `write it as "ddd:hh24:mi-ddd:hh24:mi" with lowercase days, e.g. "sun:05:00-sun:06:00"`)
+		case (end-start+week)%week < 60:
+			add("maintenance_window", fmt.Sprintf("%q is shorter than 60 minutes", s.MaintenanceWindow), `widen it, e.g. "sun:05:00-sun:06:00"`)
+		case s.SnapshotWindow != "" && windowPattern.MatchString(s.SnapshotWindow) && overlapsDaily(start, end, s.SnapshotWindow):
+			add("maintenance_window", fmt.Sprintf("%q overlaps snapshot_window %q on some day", s.MaintenanceWindow, s.SnapshotWindow), "move one of them; ElastiCache refuses overlapping windows")
+		}
+	}
+	names := map[string]bool{}
+	for i, p := range s.ExtraParameters {
+		field := fmt.Sprintf("parameters[%d]", i)
+		switch {
+		case !parameterPattern.MatchString(p.Name):
+			add(field, fmt.Sprintf("%q is not a parameter name", clip(p.Name, 64)), `use the Redis parameter's name, e.g. "reserved-memory-percent"`)
+		case p.Name == "maxmemory-policy" || p.Name == "timeout" || p.Name == "cluster-enabled":
+			add(field, p.Name+" has its own variable", "use maxmemory_policy, timeout or cluster_mode_enabled")
+		case names[p.Name]:
+			add(field, p.Name+" is named twice", "name each parameter once")
+		}
+		names[p.Name] = true
+	}
+}
+
+const week = 7 * 24 * 60
+
+// maintenanceMinutes parses "ddd:hh:mm-ddd:hh:mm" into minutes of the week
+// (sun 00:00 is 0).
+func maintenanceMinutes(w string) (start, end int, ok bool) {
+	m := maintenancePattern.FindStringSubmatch(w)
+	if m == nil {
+		return 0, 0, false
+	}
+	days := []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+	at := func(day, h, min string) int {
+		hh, _ := strconv.Atoi(h)
+		mm, _ := strconv.Atoi(min)
+		return slices.Index(days, day)*1440 + hh*60 + mm
+	}
+	return at(m[1], m[2], m[3]), at(m[4], m[5], m[6]), true
+}
+
+// overlapsDaily reports whether the weekly window [start, end) meets the
+// daily window "hh:mm-hh:mm" on any day: two ranges on a ring overlap when
+// either starts inside the other.
+func overlapsDaily(start, end int, daily string) bool {
+	var sh, sm, eh, em int
+	if _, err := fmt.Sscanf(daily, "%d:%d-%d:%d", &sh, &sm, &eh, &em); err != nil {
+		return false
+	}
+	mLen := (end - start + week) % week
+	sLen := (eh*60 + em - sh*60 - sm + 1440) % 1440
+	for day := 0; day < 7; day++ {
+		s := day*1440 + sh*60 + sm
+		if (start-s+week)%week < sLen || (s-start+week)%week < mLen {
+			return true
+		}
+	}
+	return false
+}
+
+// clip bounds a value quoted back in a message.
+func clip(v string, n int) string {
+	if len(v) > n {
+		return v[:n] + "..."
+	}
+	return v
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 const (
@@ -135,4 +137,73 @@ func FuzzParseSpec(f *testing.F) {
 			t.Errorf("accepted spec with group id %q and %d members", s.ReplicationGroupID(), len(s.ExpectedMembers()))
 		}
 	})
+}
+
+// The variables of issue #15 reach the parameter group and the
+// CreateReplicationGroup request the way the module passes them.
+func TestParityFieldsReachTheRequest(t *testing.T) {
+	setTokens(t)
+	s, err := LoadSpec(filepath.Join("testdata", "valid-parity.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Parameters(); got["reserved-memory-percent"] != "25" || got["maxmemory-policy"] != "volatile-lfu" || got["timeout"] != "300" || len(got) != 3 {
+		t.Errorf("Parameters() = %v", got)
+	}
+	in := createGroupInput(s, "sg-0123456789abcdef0")
+	if got := strings.Join(in.SecurityGroupIds, ","); got != "sg-0123456789abcdef0,sg-0f0e0d0c0b0a60003" {
+		t.Errorf("SecurityGroupIds = %s", got)
+	}
+	if aws.ToString(in.KmsKeyId) != s.KMSKeyARN || in.TransitEncryptionMode != "required" || aws.ToString(in.SnapshotName) != "kafka-platform-prod-final" ||
+		aws.ToString(in.PreferredMaintenanceWindow) != "sat:23:30-sun:00:30" || aws.ToBool(in.AutoMinorVersionUpgrade) || in.SnapshotArns != nil {
+		t.Errorf("request = %+v", in)
+	}
+	// Defaults: minor upgrades on, nothing else sent.
+	d, err := LoadSpec(filepath.Join("testdata", "valid-dev.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	din := createGroupInput(d, "sg-0123456789abcdef0")
+	if !aws.ToBool(din.AutoMinorVersionUpgrade) || din.KmsKeyId != nil || din.PreferredMaintenanceWindow != nil || din.TransitEncryptionMode != "" || len(din.SecurityGroupIds) != 1 {
+		t.Errorf("default request = %+v", din)
+	}
+}
+
+func TestValidateParityFields(t *testing.T) {
+	setTokens(t)
+	for file, want := range map[string]string{
+		"invalid-maintenance-overlap.yml": `maintenance_window: "sat:23:00-sun:04:00" overlaps snapshot_window "03:00-05:00"`,
+		"invalid-parameters.yml":          "parameters[0]: maxmemory-policy has its own variable",
+	} {
+		if _, err := LoadSpec(filepath.Join("testdata", file)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %q", file, err, want)
+		}
+	}
+	base := "project_name: p\nenvironment: e\nvpc_id: vpc-1\nprivate_subnet_ids: [subnet-1, subnet-2]\neks_node_security_group_id: sg-1\n"
+	for extra, want := range map[string]string{
+		"maintenance_window: Sun:05:00-Sun:06:00\n":                                                    "maintenance_window: \"Sun:05:00-Sun:06:00\" is not a weekly window",
+		"maintenance_window: sun:05:00-sun:05:30\n":                                                    "is shorter than 60 minutes",
+		"snapshot_arns: [s3://bucket/x.rdb]\n":                                                         "snapshot_arns[0]: \"s3://bucket/x.rdb\" is not an S3 object ARN",
+		"snapshot_arns: [arn:aws:s3:::b/x.rdb]\nsnapshot_name: snap\n":                                 "snapshot_name: is set together with snapshot_arns",
+		"kms_key_arn: alias/redis\n":                                                                   "kms_key_arn: \"alias/redis\" is not a KMS key ARN",
+		"kms_key_arn: arn:aws:kms:eu-west-1:123456789012:key/abc\nat_rest_encryption_enabled: false\n": "kms_key_arn: is set while at_rest_encryption_enabled is false",
+		"transit_encryption_mode: optional\n":                                                          "transit_encryption_mode: \"optional\" is not a mode",
+		"transit_encryption_mode: preferred\nengine_version: \"6.2\"\n":                                "transit_encryption_mode: needs transit_encryption_enabled and a Redis 7",
+		"auth_token_update_strategy: rotate\n":                                                         "auth_token_update_strategy: \"rotate\" is not a strategy",
+		"auth_token_update_strategy: SET\n":                                                            "auth_token_update_strategy: SET changes the AUTH token but auth_token is not set",
+		"auth_token_update_strategy: DELETE\n":                                                         "auth_token_update_strategy: DELETE moves a live group to RBAC users",
+		"additional_security_group_ids: [sg-1a, sg-1a]\n":                                              "additional_security_group_ids[1]: \"sg-1a\" is not a new security group id",
+		"parameters: [{name: Reserved_Memory, value: \"1\"}]\n":                                        "parameters[0]: \"Reserved_Memory\" is not a parameter name",
+		"parameters: [{name: a, value: \"1\"}, {name: a, value: \"2\"}]\n":                             "parameters[1]: a is named twice",
+		"maxmemory_policy: allkeys-ttl\n":                                                              "maxmemory_policy: \"allkeys-ttl\" is not a Redis eviction policy",
+	} {
+		s, err := ParseSpec([]byte(base + extra))
+		if err != nil {
+			t.Errorf("%q: %v", extra, err)
+			continue
+		}
+		if err := s.Validate(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: Validate() = %v, want %q", extra, err, want)
+		}
+	}
 }
