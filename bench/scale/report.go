@@ -323,7 +323,9 @@ func describeMachine() string {
 		for _, line := range strings.Split(string(b), "\n") {
 			if k, v, ok := strings.Cut(line, ":"); ok && k == "MemTotal" {
 				var kb int64
-				fmt.Sscanf(strings.TrimSpace(v), "%d", &kb)
+				if _, err := fmt.Sscanf(strings.TrimSpace(v), "%d", &kb); err != nil {
+					kb = 0
+				}
 				mem = fmt.Sprintf(", %.1f GiB RAM", float64(kb)/(1<<20))
 			}
 		}

@@ -280,7 +280,7 @@ func isKeyLike(s string) bool {
 		return false
 	}
 	for _, c := range []byte(s) {
-		if !(c >= 'a' && c <= 'z' || c == '-' || c == '_') {
+		if (c < 'a' || c > 'z') && c != '-' && c != '_' {
 			return false
 		}
 	}

@@ -29,7 +29,9 @@ func TestConfigCheck(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.yml")
 	bad := filepath.Join(dir, "bad.yml")
-	os.WriteFile(good, []byte("redis:\n  addrs: [\"127.0.0.1:6379\"]\n"), 0o600)
+	if err := os.WriteFile(good, []byte("redis:\n  addrs: [\"127.0.0.1:6379\"]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	os.WriteFile(bad, []byte("redis:\n  addrs: [\"127.0.0.1:6379\"]\nscrape:\n  concurency: 4\n"), 0o600)
 	if code, out, errOut := runCLI(t, "--config.check", "--config.file", good); code != 0 || !strings.Contains(out, "valid") {
 		t.Errorf("good config: %d %q %q", code, out, errOut)
@@ -170,7 +172,9 @@ func TestProvisionApplyTwiceAndOutputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	specFile := filepath.Join(t.TempDir(), "spec.yml")
-	os.WriteFile(specFile, bytes.Replace(spec, []byte("project_name: kafka-platform"), []byte("project_name: cli-prov"), 1), 0o600)
+	if err := os.WriteFile(specFile, bytes.Replace(spec, []byte("project_name: kafka-platform"), []byte("project_name: cli-prov"), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	aws := []string{"--aws.region", "us-east-1", "--aws.endpoint-url", url}
 
 	code, out, errOut := runCLI(t, append([]string{"provision", "apply", "--spec", specFile}, aws...)...)
@@ -194,7 +198,9 @@ func TestProvisionApplyTwiceAndOutputs(t *testing.T) {
 	}
 
 	bad := filepath.Join(t.TempDir(), "bad.yml")
-	os.WriteFile(bad, bytes.Replace(spec, []byte(`engine_version: "7.0"`), []byte(`engine_version: "7.x"`), 1), 0o600)
+	if err := os.WriteFile(bad, bytes.Replace(spec, []byte(`engine_version: "7.0"`), []byte(`engine_version: "7.x"`), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	code, _, errOut = runCLI(t, append([]string{"provision", "plan", "--spec", bad}, aws...)...)
 	if code != 2 || !strings.Contains(errOut, "engine_version") {
 		t.Errorf("invalid spec: %d %q", code, errOut)

@@ -51,13 +51,13 @@ func TestRestartOnly(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			old := Default()
 			old.Redis.Addrs = []string{"10.0.0.1:6379", "10.0.0.2:6379"}
-			new := Default()
-			new.Redis.Addrs = []string{"10.0.0.1:6379", "10.0.0.2:6379"}
-			tt.edit(new)
-			if got := RestartOnly(old, new); !slices.Equal(got, tt.want) {
+			changed := Default()
+			changed.Redis.Addrs = []string{"10.0.0.1:6379", "10.0.0.2:6379"}
+			tt.edit(changed)
+			if got := RestartOnly(old, changed); !slices.Equal(got, tt.want) {
 				t.Errorf("RestartOnly = %q, want %q", got, tt.want)
 			}
-			if got := RestartOnly(new, old); !slices.Equal(got, tt.want) {
+			if got := RestartOnly(changed, old); !slices.Equal(got, tt.want) {
 				t.Errorf("RestartOnly reversed = %q, want %q", got, tt.want)
 			}
 		})
@@ -71,23 +71,23 @@ func TestRestartOnlyManagedAlarms(t *testing.T) {
 	f := func(v float64) *float64 { return &v }
 	old := Default()
 	old.Alarms.CloudWatch.Manage = true
-	new := Default()
-	new.Alarms.CloudWatch.Manage = true
-	new.Alarms.Overrides = map[string]AlarmOverride{
+	changed := Default()
+	changed.Alarms.CloudWatch.Manage = true
+	changed.Alarms.Overrides = map[string]AlarmOverride{
 		"ElastiCacheHighMemoryUsage": {Threshold: f(70), For: 10 * time.Minute, Severity: "critical"},
 		"ElastiCacheEvictions":       {Window: 10 * time.Minute},
 	}
-	new.Alarms.RunbookBaseURL = "https://wiki.example/runbook"
-	new.Alarms.RateWindow = 2 * time.Minute
+	changed.Alarms.RunbookBaseURL = "https://wiki.example/runbook"
+	changed.Alarms.RateWindow = 2 * time.Minute
 	want := []string{"alarms.ElastiCacheHighMemoryUsage.for", "alarms.ElastiCacheHighMemoryUsage.threshold", "alarms.runbook_base_url"}
-	if got := RestartOnly(old, new); !slices.Equal(got, want) {
+	if got := RestartOnly(old, changed); !slices.Equal(got, want) {
 		t.Errorf("RestartOnly = %q, want %q", got, want)
 	}
 	// A threshold set to its own default is a change of the override only.
 	old.Alarms.Overrides = map[string]AlarmOverride{"ElastiCacheHighMemoryUsage": {Threshold: f(70)}}
-	new.Alarms.Overrides = map[string]AlarmOverride{"ElastiCacheHighMemoryUsage": {Threshold: f(70)}}
-	new.Alarms.RunbookBaseURL = old.Alarms.RunbookBaseURL
-	if got := RestartOnly(old, new); len(got) != 0 {
+	changed.Alarms.Overrides = map[string]AlarmOverride{"ElastiCacheHighMemoryUsage": {Threshold: f(70)}}
+	changed.Alarms.RunbookBaseURL = old.Alarms.RunbookBaseURL
+	if got := RestartOnly(old, changed); len(got) != 0 {
 		t.Errorf("equal thresholds behind different pointers: %q", got)
 	}
 }

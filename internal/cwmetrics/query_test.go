@@ -12,13 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 )
 
-// nopAPI is for tests that never reach CloudWatch.
-type nopAPI struct{}
-
-func (nopAPI) GetMetricData(context.Context, *cloudwatch.GetMetricDataInput, ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
-	return nil, errors.New("nopAPI called")
-}
-
 // pagedAPI serves canned pages keyed by NextToken. The emulator never
 // paginates, so pagination is checked against this double.
 type pagedAPI struct {

@@ -352,7 +352,7 @@ func (h *Handler) paramGroupAction(w http.ResponseWriter, action string, form ur
 	defer h.mu.Unlock()
 	name := form.Get("CacheParameterGroupName")
 	pg := h.paramGroups[name]
-	if pg == nil && action != "CreateCacheParameterGroup" && !(action == "DescribeCacheParameterGroups" && name == "") {
+	if pg == nil && action != "CreateCacheParameterGroup" && (action != "DescribeCacheParameterGroups" || name != "") {
 		writeFault(w, 404, "CacheParameterGroupNotFound", "CacheParameterGroup "+name+" not found.")
 		return
 	}

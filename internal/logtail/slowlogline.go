@@ -220,7 +220,7 @@ func unixSeconds(s string) (time.Time, error) {
 		return time.Time{}, err
 	}
 	if v > 1<<33 {
-		return time.Time{}, fmt.Errorf("Timestamp %d is not a Unix time in seconds", v)
+		return time.Time{}, fmt.Errorf("field Timestamp: %d is not a Unix time in seconds", v)
 	}
 	return time.Unix(v, 0).UTC(), nil
 }
@@ -231,7 +231,7 @@ func microseconds(s string) (time.Duration, error) {
 		return 0, err
 	}
 	if v > int64(1<<62)/int64(time.Microsecond) {
-		return 0, fmt.Errorf("Duration (us) %d is out of range", v)
+		return 0, fmt.Errorf("field Duration (us): %d is out of range", v)
 	}
 	return time.Duration(v) * time.Microsecond, nil
 }

@@ -189,4 +189,3 @@ func (p argPolicy) entry(c SlowCommand, node, shard string) SlowEntry {
 	p.apply(&e, c.Args)
 	return e
 }
-

@@ -77,14 +77,6 @@ func exposition(t testing.TB, cs ...prometheus.Collector) string {
 	return b.String()
 }
 
-func slowCfg(size int) config.SlowlogConfig {
-	return config.SlowlogConfig{Enabled: true, MaxArgLen: 8, HistorySize: size}
-}
-
-func logsCfg(size int) config.LogsConfig {
-	return config.LogsConfig{HistorySize: size}
-}
-
 // group is a cluster-mode-disabled group of the named nodes in shard "0".
 func group(names ...string) *topology.Topology {
 	t := &topology.Topology{Mode: topology.ModeReplication}

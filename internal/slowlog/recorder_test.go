@@ -13,12 +13,12 @@ import (
 func TestDedupMatchesAcrossSourcesOnly(t *testing.T) {
 	d := newDedup(3)
 	redisE := SlowEntry{Node: "a", ID: 5, Time: t0, Duration: 30 * time.Microsecond, Cmd: "get", Source: SourceRedis}
-	if d.seen(redisE) || d.seen(redisE) {
+	if first, second := d.seen(redisE), d.seen(redisE); first || second {
 		t.Fatal("the same source never de-duplicates against itself")
 	}
 	cwl := redisE
 	cwl.Source = SourceCloudWatchLogs
-	if !d.seen(cwl) || !d.seen(cwl) {
+	if first, second := d.seen(cwl), d.seen(cwl); !first || !second {
 		t.Fatal("two redis entries should be matched by two log entries")
 	}
 	if d.seen(cwl) {

@@ -14,15 +14,15 @@ import (
 	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
 )
 
-// SlowlogClient is what the tracker needs of a node connection; *redis.Client
+// Client is what the tracker needs of a node connection; *redis.Client
 // satisfies it. The connection must carry the exporter's CLIENT SETNAME name
 // so its own SLOWLOG commands are recognised and not counted.
-type SlowlogClient interface {
+type Client interface {
 	Pipelined(ctx context.Context, fn func(redis.Pipeliner) error) ([]redis.Cmder, error)
 	SlowLogGet(ctx context.Context, num int64) *redis.SlowLogCmd
 }
 
-var _ SlowlogClient = (*redis.Client)(nil)
+var _ Client = (*redis.Client)(nil)
 
 var (
 	slowlogLengthDesc = prometheus.NewDesc("redis_slowlog_length",
@@ -30,7 +30,6 @@ var (
 	slowlogLastIDDesc = prometheus.NewDesc("redis_slowlog_last_id",
 		"Id of the newest SLOWLOG entry of the node at the last scrape (-1 when its buffer is empty).", []string{"node", "shard"}, nil)
 )
-
 
 // Tracker reads every node's slow log incrementally by entry id. One Tracker
 // serves all nodes; Scrape is safe to call for different nodes concurrently.
@@ -153,7 +152,7 @@ func (t *Tracker) SetTopology(topo *topology.Topology) {
 // Scrape reads the node's new slow log entries and counts them. runID is
 // INFO server's run_id from the same scrape ("" when unknown): a change means
 // the node restarted and its ids started over. It never runs SLOWLOG RESET.
-func (t *Tracker) Scrape(ctx context.Context, c SlowlogClient, node, shard, runID string) error {
+func (t *Tracker) Scrape(ctx context.Context, c Client, node, shard, runID string) error {
 	t.mu.Lock()
 	n, ok := t.nodes[node]
 	if !ok {

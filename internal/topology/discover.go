@@ -36,7 +36,7 @@ type Discoverer struct {
 	// lastSuccess is a Unix time in nanoseconds; 0 until the first success.
 	lastSuccess atomic.Int64
 	trigger     chan struct{}
-	onChange    []func(old, new *Topology)
+	onChange    []func(old, current *Topology)
 	mu          sync.Mutex // serialises Refresh
 	// lastSeen remembers when discovery last listed each node, so a node
 	// that vanishes (a dead replica drops out of its primary's INFO) stays
@@ -57,7 +57,7 @@ func NewDiscoverer(source Source, fallback *Topology, logger *slog.Logger) *Disc
 }
 
 // OnChange registers f to run after every successful refresh.
-func (d *Discoverer) OnChange(f func(old, new *Topology)) { d.onChange = append(d.onChange, f) }
+func (d *Discoverer) OnChange(f func(old, current *Topology)) { d.onChange = append(d.onChange, f) }
 
 // Current returns the newest topology (nil only without seeds).
 func (d *Discoverer) Current() *Topology { return d.current.Load() }

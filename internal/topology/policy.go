@@ -260,13 +260,13 @@ func (run *policyRun) record(t *Topology) {
 	t.refused = run.seen
 }
 
-// clip cuts a peer's string to max bytes of valid UTF-8.
-func clip(s string, max int) string {
+// clip cuts a peer's string to limit bytes of valid UTF-8.
+func clip(s string, limit int) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= max {
+	if len(s) <= limit {
 		return s
 	}
-	cut := max
+	cut := limit
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}

@@ -268,11 +268,11 @@ func TestImageContents(t *testing.T) {
 		if _, ok := cf.Config.ExposedPorts["9763/tcp"]; !ok {
 			t.Errorf("%s: exposed ports %v, want 9763/tcp", p, cf.Config.ExposedPorts)
 		}
-		if !cf.Created.Time.Equal(created) {
+		if !cf.Created.Equal(created) {
 			t.Errorf("%s: created %v, want %v", p, cf.Created.Time, created)
 		}
 		for _, h := range cf.History {
-			if !h.Created.Time.Equal(created) {
+			if !h.Created.Equal(created) {
 				t.Errorf("%s: history %q created %v, want %v", p, h.CreatedBy, h.Created.Time, created)
 			}
 		}
