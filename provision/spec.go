@@ -487,9 +487,9 @@ func maintenanceMinutes(w string) (start, end int, ok bool) {
 		return 0, 0, false
 	}
 	days := []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
-	at := func(day, h, min string) int {
+	at := func(day, h, m string) int {
 		hh, _ := strconv.Atoi(h)
-		mm, _ := strconv.Atoi(min)
+		mm, _ := strconv.Atoi(m)
 		return slices.Index(days, day)*1440 + hh*60 + mm
 	}
 	return at(m[1], m[2], m[3]), at(m[4], m[5], m[6]), true
