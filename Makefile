@@ -44,19 +44,21 @@ lint:
 	  echo "$$lint run ./..."; "$$lint" run ./...
 
 # Rewrites every generated file from its single source of truth: the alarm
-# definitions (rules for the chart, alarms.tf.json for the module) and the
-# dashboards (generated from Go).
+# definitions (the rule file, the chart's alarms.json its PrometheusRule is
+# computed from, alarms.tf.json for the module), the exporter user's ACL
+# (exporter_acl.tf.json) and the dashboards (generated from Go).
 generate:
-	$(GO) run ./internal/alarms/gen -terraform provision/terraform/alarms.tf.json -rules deploy/helm/elasticache-exporter/files/rules.yaml
+	$(GO) run ./internal/alarms/gen -terraform provision/terraform/alarms.tf.json -rules deploy/helm/elasticache-exporter/files/rules.yaml -chart deploy/helm/elasticache-exporter/files/alarms.json
 	$(GO) run ./internal/redisacl/gen -terraform provision/terraform/exporter_acl.tf.json
 	$(GO) test ./dashboards -run TestGolden -update
 
 # Fails when a generated file is stale: run `make generate` and commit.
 check-generated:
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
-	$(GO) run ./internal/alarms/gen -terraform $$tmp/alarms.tf.json -rules $$tmp/rules.yaml && \
+	$(GO) run ./internal/alarms/gen -terraform $$tmp/alarms.tf.json -rules $$tmp/rules.yaml -chart $$tmp/alarms.json && \
 	diff -u provision/terraform/alarms.tf.json $$tmp/alarms.tf.json && \
 	diff -u deploy/helm/elasticache-exporter/files/rules.yaml $$tmp/rules.yaml && \
+	diff -u deploy/helm/elasticache-exporter/files/alarms.json $$tmp/alarms.json && \
 	$(GO) run ./cmd/exporter rules | diff -u deploy/helm/elasticache-exporter/files/rules.yaml - && \
 	$(GO) run ./internal/redisacl/gen -terraform $$tmp/exporter_acl.tf.json && \
 	diff -u provision/terraform/exporter_acl.tf.json $$tmp/exporter_acl.tf.json || \

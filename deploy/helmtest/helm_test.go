@@ -35,7 +35,14 @@ const (
 	release    = "ec"
 	namespace  = "monitoring"
 	configDir  = "/etc/elasticache-exporter"
+	// monitoringAPI is the Prometheus Operator's API group/version; the
+	// chart renders ServiceMonitor and PrometheusRule only where it is served.
+	monitoringAPI = "monitoring.coreos.com/v1"
 )
+
+// defaultValues are the chart's defaults plus the one value an install
+// must set: what to watch (the chart fails without it, naming it).
+var defaultValues = []string{"--set", "config.redis.addrs[0]=master.kafka-platform-prod.abc123.euw1.cache.amazonaws.com:6379"}
 
 var (
 	helmOnce sync.Once
@@ -82,7 +89,7 @@ func valueCases(t *testing.T) map[string][]string {
 	if err != nil || len(files) < 3 {
 		t.Fatalf("want the ci/ values for cluster mode disabled, enabled and development, found %v (%v)", files, err)
 	}
-	cases := map[string][]string{"default": nil}
+	cases := map[string][]string{"default": defaultValues}
 	for _, f := range files {
 		cases[filepath.Base(f)] = []string{"-f", f}
 	}
@@ -121,9 +128,22 @@ type rendered struct {
 	dashboardsByKey map[string]string
 }
 
+// render runs helm template as for a cluster that serves the Prometheus
+// Operator's API (renderWithout for one that does not).
 func render(t *testing.T, args ...string) *rendered {
 	t.Helper()
-	out, err := runHelm(t, append([]string{"template", release, chartDir, "--namespace", namespace}, args...)...)
+	return renderAPIs(t, []string{"--api-versions", monitoringAPI}, args...)
+}
+
+// renderWithout runs helm template as for a cluster without the operator's CRDs.
+func renderWithout(t *testing.T, args ...string) *rendered {
+	t.Helper()
+	return renderAPIs(t, nil, args...)
+}
+
+func renderAPIs(t *testing.T, apis []string, args ...string) *rendered {
+	t.Helper()
+	out, err := runHelm(t, append(append([]string{"template", release, chartDir, "--namespace", namespace}, apis...), args...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,15 +389,8 @@ func checkLabelsAndSelectors(t *testing.T, r *rendered) {
 func checkConfig(t *testing.T, name string, r *rendered) {
 	t.Helper()
 	cfg := r.exporterConfig
-	err := cfg.ValidateServe()
-	if name == "default" {
-		// The default values name no Redis: the exporter exits saying so and
-		// NOTES.txt warns. Nothing else may be wrong with them.
-		if err == nil || strings.Count(err.Error(), ";")+1 > 2 || !strings.Contains(err.Error(), "redis.addrs") {
-			t.Errorf("default config: ValidateServe() = %v, want only the missing redis.addrs", err)
-		}
-	} else if err != nil {
-		t.Errorf("rendered config does not validate: %v", err)
+	if err := cfg.ValidateServe(); err != nil {
+		t.Errorf("%s: rendered config does not validate: %v", name, err)
 	}
 	c := r.container(t)
 	pod := r.pod().Spec
@@ -512,29 +525,66 @@ func checkNetworkPolicy(t *testing.T, r *rendered) {
 	}
 }
 
-// TestSchemaRejects checks that values.schema.json refuses what must not
-// reach a cluster: a password in values, credentials in an address, an
-// unknown exporter config key, and web TLS without its certificate.
+// TestSchemaRejects checks that values.schema.json (and the template
+// checks it cannot express) refuse what must not reach a cluster, each with
+// a message naming the value: a password in values, credentials in an
+// address, an unknown exporter config key, web TLS without its
+// certificate, no Redis to watch, a malformed address, a scrape timeout
+// longer than the interval, both PDB fields. Every case but "no target"
+// names a target, so it fails for its own reason.
 func TestSchemaRejects(t *testing.T) {
-	for name, set := range map[string][]string{
-		"password in config":       {"--set", "config.redis.password.file=/x"},
-		"credentials in address":   {"--set", "config.redis.addrs[0]=redis://user:hunter2@host:6379"},
-		"unknown config key":       {"--set", "config.redis.pasword=x"},
-		"unknown alarm":            {"--set", "config.alarms.ElastiCacheOops.threshold=1"},
-		"bad duration":             {"--set", "config.discovery.interval=30 seconds"},
-		"web tls without secret":   {"--set", "web.tls.enabled=true"},
-		"unknown top-level value":  {"--set", "replicas=2"},
-		"bad grafana label (none)": {"--set", "dashboards.label="},
-		"no shard processes":       {"--set", "sharding.enabled=true", "--set", "sharding.replicas=0"},
-		"unknown sharding key":     {"--set", "sharding.count=3"},
-		"bad lease duration":       {"--set", "ha.lease.enabled=true", "--set", "ha.lease.duration=15 seconds"},
-		"bad lease name":           {"--set", "ha.lease.name=Lease_Name"},
-		"sharding behind a LB":     {"--set", "sharding.enabled=true", "--set", "service.type=LoadBalancer"},
+	// A set of ["values", CONTENT] is a values file instead of flags (--set
+	// makes strings of small floats).
+	for name, c := range map[string]struct {
+		set  []string
+		want string
+	}{
+		"password in config":       {[]string{"--set", "config.redis.password.file=/x"}, "password"},
+		"credentials in address":   {[]string{"--set", "config.redis.addrs[0]=redis://user:hunter2@host:6379"}, "/config/redis/addrs/0"},
+		"unknown config key":       {[]string{"--set", "config.redis.pasword=x"}, "pasword"},
+		"unknown alarm":            {[]string{"--set", "config.alarms.ElastiCacheOops.threshold=1"}, "ElastiCacheOops"},
+		"bad duration":             {[]string{"--set", "config.discovery.interval=30 seconds"}, "interval"},
+		"web tls without secret":   {[]string{"--set", "web.tls.enabled=true"}, "secretName"},
+		"unknown top-level value":  {[]string{"--set", "replicas=2"}, "replicas"},
+		"bad grafana label (none)": {[]string{"--set", "dashboards.label="}, "label"},
+		"no shard processes":       {[]string{"--set", "sharding.enabled=true", "--set", "sharding.replicas=0"}, "replicas"},
+		"unknown sharding key":     {[]string{"--set", "sharding.count=3"}, "count"},
+		"bad lease duration":       {[]string{"--set", "ha.lease.enabled=true", "--set", "ha.lease.duration=15 seconds"}, "duration"},
+		"bad lease name":           {[]string{"--set", "ha.lease.name=Lease_Name"}, "name"},
+		"sharding behind a LB":     {[]string{"--set", "sharding.enabled=true", "--set", "service.type=LoadBalancer"}, "sharding.enabled"},
+		"no target": {[]string{"--set", "config.redis.addrs=null"},
+			"set config.redis.addrs to a node or endpoint of the group"},
+		"address without port":        {[]string{"--set", "config.redis.addrs[0]=master.example.invalid"}, "/config/redis/addrs/0"},
+		"address with a bad port":     {[]string{"--set", "config.redis.addrs[0]=master.example.invalid:65536"}, "/config/redis/addrs/0"},
+		"address with another scheme": {[]string{"--set", "config.redis.addrs[0]=http://master.example.invalid:6379"}, "/config/redis/addrs/0"},
+		"address with a query":        {[]string{"--set", "config.redis.addrs[0]=redis://master.example.invalid:6379/?db=1"}, "/config/redis/addrs/0"},
+		"address with a space":        {[]string{"--set", "config.redis.addrs[0]=master example:6379"}, "/config/redis/addrs/0"},
+		"scrape timeout over interval": {[]string{"--set", "serviceMonitor.interval=15s", "--set", "serviceMonitor.scrapeTimeout=20s"},
+			"serviceMonitor.scrapeTimeout (20s) is longer than serviceMonitor.interval (15s)"},
+		"both PDB fields":          {[]string{"--set", "podDisruptionBudget.enabled=true", "--set", "podDisruptionBudget.minAvailable=1", "--set", "podDisruptionBudget.maxUnavailable=1"}, "/podDisruptionBudget"},
+		"memory threshold > 100":   {[]string{"--set", "config.alarms.ElastiCacheHighMemoryUsage.threshold=120"}, "/config/alarms/ElastiCacheHighMemoryUsage/threshold"},
+		"CPU threshold off-step":   {[]string{"--set", "config.alarms.ElastiCacheHighEngineCPU.threshold=33.3"}, "/config/alarms/ElastiCacheHighEngineCPU/threshold"},
+		"alarm for over a day":     {[]string{"--set", "config.alarms.ElastiCacheReplicationLag.for=25h"}, "config.alarms.ElastiCacheReplicationLag.for"},
+		"tiny count threshold":     {[]string{"values", "config: {alarms: {ElastiCacheEvictions: {threshold: 0.0000001}}}"}, "config.alarms.ElastiCacheEvictions.threshold: 1e-7 is too small"},
+		"extra rule without expr":  {[]string{"--set", "prometheusRule.rules[0].alert=Mine"}, "/prometheusRule/rules/0"},
+		"pull secret without name": {[]string{"--set-json", `image.pullSecrets=[{"nam":"x"}]`}, "/image/pullSecrets/0"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			out, err := runHelm(t, append([]string{"template", release, chartDir}, set...)...)
+			args := append([]string{"template", release, chartDir}, defaultValues...)
+			set := c.set
+			if len(set) == 2 && set[0] == "values" {
+				f := filepath.Join(t.TempDir(), "values.yaml")
+				if err := os.WriteFile(f, []byte(set[1]), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				set = []string{"-f", f}
+			}
+			out, err := runHelm(t, append(args, set...)...)
 			if err == nil {
-				t.Fatalf("helm template accepted %v", set)
+				t.Fatalf("helm template accepted %v", c.set)
+			}
+			if !strings.Contains(out, c.want) {
+				t.Errorf("the error does not name %q:\n%s", c.want, out)
 			}
 			if strings.Contains(out, "hunter2") {
 				t.Errorf("the error repeats the password: %s", out)

@@ -1,9 +1,12 @@
 // Command gen writes the committed renderings of the alarm definitions:
-// the Terraform module's alarms.tf.json and the Prometheus rule file with
-// default thresholds (for the Helm chart). `make generate` runs it; CI
-// fails when the committed copies differ from its output.
+// the Terraform module's alarms.tf.json, the Prometheus rule file with
+// default thresholds, and the definitions as data for the Helm chart's
+// PrometheusRule template (which applies the chart's config.alarms).
+// `make generate` runs it; CI fails when the committed copies differ from
+// its output.
 //
-//	go run ./internal/alarms/gen -terraform provision/terraform/alarms.tf.json -rules deploy/helm/<chart>/files/rules.yaml
+//	go run ./internal/alarms/gen -terraform provision/terraform/alarms.tf.json \
+//	    -rules deploy/helm/<chart>/files/rules.yaml -chart deploy/helm/<chart>/files/alarms.json
 package main
 
 import (
@@ -20,10 +23,20 @@ func main() { os.Exit(run()) }
 func run() int {
 	tfPath := flag.String("terraform", "", "write alarms.tf.json here")
 	rulesPath := flag.String("rules", "", "write the Prometheus rule file (default thresholds) here")
+	chartPath := flag.String("chart", "", "write the alarm definitions for the Helm chart's PrometheusRule (files/alarms.json) here")
 	flag.Parse()
-	if *tfPath == "" && *rulesPath == "" {
-		fmt.Fprintln(os.Stderr, "gen: nothing to do; give -terraform PATH and/or -rules PATH")
+	if *tfPath == "" && *rulesPath == "" && *chartPath == "" {
+		fmt.Fprintln(os.Stderr, "gen: nothing to do; give -terraform PATH, -rules PATH and/or -chart PATH")
 		return 2
+	}
+	if *chartPath != "" {
+		out, err := renderChart()
+		if err != nil {
+			return fail(err)
+		}
+		if err := os.WriteFile(*chartPath, out, 0o644); err != nil {
+			return fail(err)
+		}
 	}
 	if *tfPath != "" {
 		out, err := alarms.RenderTerraform()

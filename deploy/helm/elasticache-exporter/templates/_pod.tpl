@@ -23,15 +23,19 @@ spec:
   # No token for the pod as a whole: with ha.lease.enabled the exporter
   # container alone mounts one (kube-api-access), for its Lease.
   automountServiceAccountToken: false
-  {{- with .Values.imagePullSecrets }}
+  {{- with include "elasticache-exporter.imagePullSecrets" . }}
   imagePullSecrets:
-    {{- toYaml . | nindent 4 }}
+    {{- . | nindent 4 }}
   {{- end }}
   {{- with .Values.priorityClassName }}
   priorityClassName: {{ . }}
   {{- end }}
   securityContext:
     {{- toYaml .Values.podSecurityContext | nindent 4 }}
+  {{- with .Values.initContainers }}
+  initContainers:
+    {{- tpl (toYaml .) $ | nindent 4 }}
+  {{- end }}
   containers:
     - name: exporter
       image: {{ include "elasticache-exporter.image" . }}
@@ -62,7 +66,7 @@ spec:
         {{- range .Values.extraArgs }}
         - {{ . | quote }}
         {{- end }}
-      {{- if or $sharding $lease .Values.extraEnv }}
+      {{- if or $sharding $lease .Values.extraEnv .Values.env }}
       env:
         {{- if or $sharding $lease }}
         - name: POD_NAME
@@ -77,23 +81,26 @@ spec:
         {{- with .Values.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
+        {{- with .Values.env }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      {{- end }}
+      {{- with .Values.envFrom }}
+      envFrom:
+        {{- toYaml . | nindent 8 }}
       {{- end }}
       ports:
         - name: http
           containerPort: {{ .Values.web.port }}
           protocol: TCP
       livenessProbe:
-        httpGet:
-          path: /healthz
-          port: http
-          scheme: {{ include "elasticache-exporter.scheme" . }}
-        {{- toYaml .Values.livenessProbe | nindent 8 }}
+        {{- include "elasticache-exporter.probe" (dict "probe" .Values.livenessProbe "path" "/healthz" "ctx" .) | nindent 8 }}
       readinessProbe:
-        httpGet:
-          path: /readyz
-          port: http
-          scheme: {{ include "elasticache-exporter.scheme" . }}
-        {{- toYaml .Values.readinessProbe | nindent 8 }}
+        {{- include "elasticache-exporter.probe" (dict "probe" .Values.readinessProbe "path" "/readyz" "ctx" .) | nindent 8 }}
+      {{- with .Values.startupProbe }}
+      startupProbe:
+        {{- include "elasticache-exporter.probe" (dict "probe" . "path" "/healthz" "ctx" $) | nindent 8 }}
+      {{- end }}
       securityContext:
         {{- toYaml .Values.securityContext | nindent 8 }}
       {{- with .Values.resources }}
@@ -134,6 +141,12 @@ spec:
         # The root filesystem is read-only; the log tail's state file and Go's temp files go here.
         - name: tmp
           mountPath: /tmp
+        {{- with .Values.extraVolumeMounts }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+    {{- with .Values.extraContainers }}
+    {{- tpl (toYaml .) $ | nindent 4 }}
+    {{- end }}
   volumes:
     - name: config
       configMap:
@@ -187,6 +200,9 @@ spec:
     - name: tmp
       emptyDir:
         sizeLimit: 64Mi
+    {{- with .Values.extraVolumes }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
   {{- with .Values.nodeSelector }}
   nodeSelector:
     {{- toYaml . | nindent 4 }}
