@@ -42,7 +42,7 @@ type Shard struct {
 // cluster ok (CLUSTER_WRITABLE_DELAY) and gossip spreading the replica roles.
 func NewCluster(t testing.TB, shards, replicasPerShard int, o Options) *Cluster {
 	t.Helper()
-	Require(t)
+	o.require(t)
 	if shards < 1 || replicasPerShard < 0 {
 		t.Fatalf("redistest: NewCluster(shards=%d, replicasPerShard=%d): need at least 1 shard and 0 or more replicas", shards, replicasPerShard)
 	}

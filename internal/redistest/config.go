@@ -17,6 +17,7 @@ type serverConfig struct {
 	primaryPort int       // >0: replicaof 127.0.0.1 primaryPort
 	cluster     bool
 	args        map[string]string
+	binary      string // the server program
 }
 
 // directiveName is what a config directive's name looks like; anything else

@@ -26,7 +26,7 @@ const readyTimeout = 20 * time.Second
 // lists every replica as online.
 func NewReplication(t testing.TB, replicas int, o Options) *Replication {
 	t.Helper()
-	Require(t)
+	o.require(t)
 	if replicas < 0 {
 		t.Fatalf("redistest: NewReplication: replicas = %d; use 0 or more", replicas)
 	}

@@ -33,6 +33,10 @@ type Options struct {
 	// (so an empty string is `""`), and after the harness defaults, which
 	// it therefore overrides (e.g. "tls-auth-clients": "yes").
 	Args map[string]string
+	// Server is the server binary to run: "" runs redis-server from PATH;
+	// ValkeyServer(t) finds valkey-server. Every server a constructor
+	// starts runs it.
+	Server string
 }
 
 const (
@@ -86,7 +90,7 @@ func newServer(t testing.TB, name string, o Options, files *TLSFiles) *Server {
 		Dir:      t.TempDir(),
 		name:     name,
 		tlsFiles: files,
-		cfg:      serverConfig{password: o.Password, tls: files, args: o.Args},
+		cfg:      serverConfig{password: o.Password, tls: files, args: o.Args, binary: o.binary()},
 	}
 }
 
@@ -145,12 +149,12 @@ func (s *Server) launch() error {
 	}
 	defer out.Close() // the child has its own copy
 
-	cmd := exec.Command(serverBinary, confPath)
+	cmd := exec.Command(s.cfg.binary, confPath)
 	cmd.Dir = s.Dir
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", serverBinary, err)
+		return fmt.Errorf("start %s: %w", s.cfg.binary, err)
 	}
 	p := &process{cmd: cmd, done: make(chan struct{})}
 	go func() {
@@ -465,7 +469,7 @@ func (g *group) stop() {
 // Standalone starts one server and stops it when the test ends.
 func Standalone(t testing.TB, o Options) *Server {
 	t.Helper()
-	Require(t)
+	o.require(t)
 	var files *TLSFiles
 	if o.TLS {
 		files = NewTLSFiles(t)
