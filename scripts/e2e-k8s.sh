@@ -37,4 +37,7 @@ echo "e2e-k8s: API server up in $(($(date +%s) - began))s ($dir)"
 
 cd "$root"
 E2E_K8S_DIR=$dir "$GO" test -count=1 -timeout 15m -run '^TestChartOnAPIServer$' -v ./deploy/k8stest
+# Leader election on a real Lease: one holder at a time, takeover within the
+# lease duration when the holder stops or dies.
+E2E_K8S_DIR=$dir "$GO" test -tags k8s -count=1 -timeout 5m -v ./internal/leader/
 echo "e2e-k8s: passed in $(($(date +%s) - began))s"
