@@ -37,6 +37,11 @@ const (
 	nonroot   = int64(65532)
 )
 
+// defaultValues are the chart's defaults plus the one value an install
+// must set, what to watch (the chart fails without it, naming it). Nothing
+// dials it: no pod runs here.
+var defaultValues = []string{"--set", "config.redis.addrs[0]=master.kafka-platform-prod.abc123.euw1.cache.amazonaws.com:6379"}
+
 // TestChartOnAPIServer installs the chart with the default values and with
 // each ci/*.yaml into a real kube-apiserver, upgrades it with changed
 // values and uninstalls it, checking what the server stored at each step.
@@ -47,9 +52,18 @@ func TestChartOnAPIServer(t *testing.T) {
 	}
 	start := time.Now()
 	a := connect(t, dir)
+	exporter := buildExporter(t)
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+
+	// First as on a cluster without the Prometheus Operator: the install
+	// must work and leave out ServiceMonitor and PrometheusRule.
+	t.Run("without-operator-crds", func(t *testing.T) {
+		r := &releaseTest{a: a, kubeconfig: kubeconfig, namespace: "e2e-no-crds", exporter: exporter}
+		r.installWithoutCRDs(t)
+	})
+
 	installCRDs(t, a)
-	rules := exporterRules(t)
-	t.Logf("API server ready, CRDs established, exporter rules built in %s", time.Since(start).Round(time.Millisecond))
+	t.Logf("API server ready, exporter built, CRDs established in %s", time.Since(start).Round(time.Millisecond))
 
 	files, err := filepath.Glob(filepath.Join(chartDir, "ci", "*.yaml"))
 	if err != nil || len(files) == 0 {
@@ -63,7 +77,7 @@ func TestChartOnAPIServer(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			start := time.Now()
-			r := &releaseTest{a: a, kubeconfig: filepath.Join(dir, "kubeconfig"), namespace: "e2e-" + name, valuesFile: valuesFile, rules: rules}
+			r := &releaseTest{a: a, kubeconfig: kubeconfig, namespace: "e2e-" + name, valuesFile: valuesFile, exporter: exporter}
 			r.install(t)
 			r.upgrade(t)
 			r.uninstall(t)
@@ -115,9 +129,9 @@ func installCRDs(t *testing.T, a *apiServer) {
 	}
 }
 
-// exporterRules builds the exporter and returns the groups `exporter rules`
-// prints: what the chart's PrometheusRule must hold.
-func exporterRules(t *testing.T) []monitoringv1.RuleGroup {
+// buildExporter builds cmd/exporter, whose `rules` the PrometheusRules are
+// compared with.
+func buildExporter(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "exporter")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/exporter")
@@ -125,9 +139,25 @@ func exporterRules(t *testing.T) []monitoringv1.RuleGroup {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/exporter: %v\n%s", err, out)
 	}
-	out, err := exec.Command(bin, "rules").Output()
+	return bin
+}
+
+// exporterRules returns the groups `exporter rules --config.file` prints
+// for the config.yaml the release stored in its ConfigMap: what /rules
+// serves, and what the chart's PrometheusRule must hold.
+func (r *releaseTest) exporterRules(t *testing.T) []monitoringv1.RuleGroup {
+	t.Helper()
+	var cm corev1.ConfigMap
+	if !r.a.get(t, "v1", "ConfigMap", r.namespace, release+"-elasticache-exporter", &cm) {
+		t.Fatal("no ConfigMap ec-elasticache-exporter stored")
+	}
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, []byte(cm.Data["config.yaml"]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(r.exporter, "rules", "--config.file", cfg).Output()
 	if err != nil {
-		t.Fatalf("exporter rules: %v", err)
+		t.Fatalf("exporter rules --config.file (the stored config.yaml): %v", err)
 	}
 	var file struct {
 		Groups []monitoringv1.RuleGroup `json:"groups"`
@@ -144,7 +174,7 @@ type releaseTest struct {
 	kubeconfig string
 	namespace  string
 	valuesFile string // "" for the default values
-	rules      []monitoringv1.RuleGroup
+	exporter   string // the built cmd/exporter
 
 	objects []object // every object of every revision
 }
@@ -176,7 +206,7 @@ func (r *releaseTest) helm(t *testing.T, args ...string) string {
 
 func (r *releaseTest) valuesArgs() []string {
 	if r.valuesFile == "" {
-		return nil
+		return defaultValues
 	}
 	return []string{"--values", r.valuesFile}
 }
@@ -245,6 +275,58 @@ func (r *releaseTest) install(t *testing.T) {
 	r.checkIRSA(t, wantIRSA)
 	r.checkPrometheusRule(t, r.value(t, "prometheusRule", "enabled") != false)
 	r.checkServiceMonitor(t, r.value(t, "serviceMonitor", "tls", "enabled") == true)
+	r.checkReleaseLabels(t)
+}
+
+// installWithoutCRDs installs the default values into a server that does
+// not serve monitoring.coreos.com/v1 (issue #15: "no matches for kind
+// ServiceMonitor"): the install succeeds, renders neither ServiceMonitor
+// nor PrometheusRule, says so in its notes, and uninstalls cleanly.
+func (r *releaseTest) installWithoutCRDs(t *testing.T) {
+	out := r.helm(t, append([]string{"install", release, chartDir, "--create-namespace"}, r.valuesArgs()...)...)
+	if !strings.Contains(out, "does not serve monitoring.coreos.com/v1") {
+		t.Errorf("helm install's notes do not say the ServiceMonitor and PrometheusRule were left out:\n%s", out)
+	}
+	kinds := map[string]int{}
+	for _, o := range r.checkStored(t) {
+		kinds[o.Kind]++
+	}
+	t.Logf("stored: %v", kinds)
+	for _, kind := range []string{"Deployment", "Service", "ServiceAccount", "ConfigMap"} {
+		if kinds[kind] == 0 {
+			t.Errorf("no %s installed", kind)
+		}
+	}
+	if kinds["ServiceMonitor"]+kinds["PrometheusRule"] != 0 {
+		t.Errorf("a ServiceMonitor or PrometheusRule in the release of a cluster without the operator's CRDs: %v", kinds)
+	}
+	r.helm(t, "uninstall", release, "--wait", "--timeout", "60s")
+	for _, o := range r.objects {
+		if r.a.get(t, o.APIVersion, o.Kind, o.Namespace, o.Name, nil) {
+			t.Errorf("%s is left after helm uninstall", o)
+		}
+	}
+}
+
+// checkReleaseLabels: the labels a values file puts on the ServiceMonitor
+// and PrometheusRule (kube-prometheus-stack selects by release) are on the
+// stored objects.
+func (r *releaseTest) checkReleaseLabels(t *testing.T) {
+	t.Helper()
+	for _, k := range []struct{ kind, values string }{{"ServiceMonitor", "serviceMonitor"}, {"PrometheusRule", "prometheusRule"}} {
+		want, _ := r.value(t, k.values, "additionalLabels", "release").(string)
+		if want == "" || r.value(t, k.values, "enabled") == false {
+			continue
+		}
+		var obj metav1.PartialObjectMetadata
+		if !r.a.get(t, "monitoring.coreos.com/v1", k.kind, r.namespace, release+"-elasticache-exporter", &obj) {
+			t.Errorf("no %s stored", k.kind)
+			continue
+		}
+		if got := obj.Labels["release"]; got != want {
+			t.Errorf("%s label release=%q, want %q (%s.additionalLabels)", k.kind, got, want, k.values)
+		}
+	}
 }
 
 // checkStored reads the release's manifest, checks every object is on the
@@ -371,7 +453,8 @@ func (r *releaseTest) checkIRSA(t *testing.T, want string) {
 }
 
 // checkPrometheusRule compares the stored PrometheusRule's groups (after
-// the CRD schema's pruning) with `exporter rules`.
+// the CRD schema's pruning) with `exporter rules` for the config the same
+// release stored: thresholds, for, severities from config.alarms.
 func (r *releaseTest) checkPrometheusRule(t *testing.T, enabled bool) {
 	t.Helper()
 	var pr monitoringv1.PrometheusRule
@@ -381,10 +464,12 @@ func (r *releaseTest) checkPrometheusRule(t *testing.T, enabled bool) {
 		t.Error("a PrometheusRule exists although prometheusRule.enabled is false")
 	case enabled && !found:
 		t.Error("no PrometheusRule stored")
-	case enabled && !reflect.DeepEqual(pr.Spec.Groups, r.rules):
-		got, _ := yaml.Marshal(pr.Spec.Groups)
-		want, _ := yaml.Marshal(r.rules)
-		t.Errorf("the stored PrometheusRule's groups differ from `exporter rules`:\nstored:\n%s\nexporter rules:\n%s", got, want)
+	case enabled:
+		if want := r.exporterRules(t); !reflect.DeepEqual(pr.Spec.Groups, want) {
+			got, _ := yaml.Marshal(pr.Spec.Groups)
+			wantYAML, _ := yaml.Marshal(want)
+			t.Errorf("the stored PrometheusRule's groups differ from `exporter rules` for the stored config.yaml:\nstored:\n%s\nexporter rules:\n%s", got, wantYAML)
+		}
 	}
 }
 
