@@ -32,7 +32,9 @@ func TestConfigCheck(t *testing.T) {
 	if err := os.WriteFile(good, []byte("redis:\n  addrs: [\"127.0.0.1:6379\"]\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(bad, []byte("redis:\n  addrs: [\"127.0.0.1:6379\"]\nscrape:\n  concurency: 4\n"), 0o600)
+	if err := os.WriteFile(bad, []byte("redis:\n  addrs: [\"127.0.0.1:6379\"]\nscrape:\n  concurency: 4\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if code, out, errOut := runCLI(t, "--config.check", "--config.file", good); code != 0 || !strings.Contains(out, "valid") {
 		t.Errorf("good config: %d %q %q", code, out, errOut)
 	}

@@ -76,7 +76,7 @@ func checkAllowedAddress(p string) error {
 		return errors.New("is not a valid glob")
 	}
 	for _, c := range host {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.ContainsRune(".-_*?[]^!:", c)) {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && !strings.ContainsRune(".-_*?[]^!:", c) {
 			return errors.New("holds a character that cannot appear in a host name")
 		}
 	}
@@ -94,7 +94,33 @@ type ScrapeConfig struct {
 	Concurrency int `yaml:"concurrency"`
 	// CommandStats bounds the per-node × per-command families.
 	CommandStats CommandStatsConfig `yaml:"commandstats"`
+	// Latency switches the three latency reads.
+	Latency LatencyConfig `yaml:"latency"`
 }
+
+// LatencyConfig switches the latency families, each on by default as in
+// redis_exporter. All three ride in the pipeline that carries INFO (no
+// extra round trip); what they cost is the node's CPU, which grows with the
+// number of commands in use (docs/configuration.md), so the two costly
+// reads happen once per Interval. The per-command families also follow
+// scrape.commandstats.
+type LatencyConfig struct {
+	// Percentiles adds INFO latencystats: redis_latency_percentiles_usec.
+	Percentiles bool `yaml:"percentiles"`
+	// Histogram sends LATENCY HISTOGRAM: redis_commands_latencies_usec.
+	Histogram bool `yaml:"histogram"`
+	// Spikes sends LATENCY LATEST: redis_latency_spike_last and
+	// redis_latency_spike_duration_seconds, every scrape.
+	Spikes bool `yaml:"spikes"`
+	// Interval is how often a node is asked for latencystats and LATENCY
+	// HISTOGRAM (distributions since the node started); scrapes in between
+	// serve the last answer. 0 asks every scrape.
+	Interval time.Duration `yaml:"interval"`
+}
+
+// maxLatencyInterval bounds scrape.latency.interval: older than an hour,
+// the served distributions would mislead.
+const maxLatencyInterval = time.Hour
 
 // CommandStatsConfig bounds redis_commands_total and its three siblings
 // (INFO commandstats), the largest families of a big cluster: about 35
@@ -114,6 +140,7 @@ const maxCommandStatsTopN = 1000
 
 func (c *ScrapeConfig) setDefaults() {
 	c.CommandStats.Enabled = true
+	c.Latency = LatencyConfig{Percentiles: true, Histogram: true, Spikes: true, Interval: time.Minute}
 	c.Timeout = 10 * time.Second
 	c.TimeoutOffset = 500 * time.Millisecond
 	c.Concurrency = 16
@@ -129,6 +156,9 @@ func (c *ScrapeConfig) validate() []error {
 	}
 	if c.Concurrency < 1 || c.Concurrency > 1024 {
 		errs = append(errs, fieldError("scrape.concurrency", fmt.Sprintf("%d is outside 1..1024", c.Concurrency), "use e.g. 16 (default)"))
+	}
+	if c.Latency.Interval < 0 || c.Latency.Interval > maxLatencyInterval {
+		errs = append(errs, fieldError("scrape.latency.interval", fmt.Sprintf("%s is outside 0s..%s", c.Latency.Interval, maxLatencyInterval), "use e.g. 1m (default), or 0s to read the latency distributions every scrape"))
 	}
 	if c.CommandStats.TopN < 0 || c.CommandStats.TopN > maxCommandStatsTopN {
 		errs = append(errs, fieldError("scrape.commandstats.top_n", fmt.Sprintf("%d is outside 0..%d", c.CommandStats.TopN, maxCommandStatsTopN), "use 0 to keep every command, or e.g. 10"))

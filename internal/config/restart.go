@@ -17,15 +17,15 @@ var restartOnly = []string{
 }
 
 // RestartOnly lists, as dotted YAML field names, the settings that differ
-// between old and new and take effect only after a restart. The Prometheus
+// between old and current and take effect only after a restart. The Prometheus
 // rules follow every reload; the CloudWatch alarms are reconciled with the
 // definitions of the start, so with alarms.cloudwatch.manage on a change to
 // an alarm's threshold, for or runbook URL needs a restart to reach
 // CloudWatch as well.
-func RestartOnly(old, new *Config) []string {
+func RestartOnly(old, current *Config) []string {
 	var changed []string
-	diffFields("", reflect.ValueOf(old).Elem(), reflect.ValueOf(new).Elem(), &changed)
-	manage := old.Alarms.CloudWatch.Manage || new.Alarms.CloudWatch.Manage
+	diffFields("", reflect.ValueOf(old).Elem(), reflect.ValueOf(current).Elem(), &changed)
+	manage := old.Alarms.CloudWatch.Manage || current.Alarms.CloudWatch.Manage
 	var out []string
 	for _, f := range changed {
 		if needsRestart(f, manage) {

@@ -109,7 +109,7 @@ func parseAllowRule(p string) (AllowRule, error) {
 		return r, fmt.Errorf("bad glob: %v; %s", err, how)
 	}
 	for _, c := range host {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.ContainsRune(".-_*?[]^!:", c)) {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && !strings.ContainsRune(".-_*?[]^!:", c) {
 			return r, fmt.Errorf("%q cannot appear in a host name; %s", c, how)
 		}
 	}
@@ -154,7 +154,7 @@ func parseAnnounced(host, port string) (announced, error) {
 	}
 	if net.ParseIP(host) == nil {
 		for _, c := range host {
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '.' && c != '-' && c != '_' {
 				return announced{}, fmt.Errorf("host %q is neither an IP address nor a host name", clip(host, 64))
 			}
 		}
