@@ -9,10 +9,15 @@
 #   replica.txt       the same of the replica
 #   cluster-node.txt  the same of the cluster's first node
 #   cluster-info.txt  CLUSTER INFO of that node
+#   <node>.latency-histogram.resp, <node>.latency-latest.resp
+#                     the raw RESP2 replies of LATENCY HISTOGRAM and LATENCY
+#                     LATEST of primary, replica and cluster-node (an error
+#                     reply where the engine has no such command)
 #
 # The sections are internal/collect/node.go's infoSections; an engine that
 # refuses multi-section INFO (Redis < 7) is asked for INFO all, as the
-# exporter does.
+# exporter does. The servers run with latency-monitor-threshold 10, so the
+# slow EVAL is a latency event.
 #
 # usage: scripts/capture-info.sh SERVER_BINARY OUT_DIR
 #   e.g. scripts/capture-info.sh "$(command -v redis-server)" internal/collect/testdata/info/redis-7.0
@@ -24,7 +29,7 @@ server=${1:?usage: capture-info.sh SERVER_BINARY OUT_DIR}
 out=${2:?usage: capture-info.sh SERVER_BINARY OUT_DIR}
 cli=${CLI:-redis-cli}
 base=${BASE_PORT:-17400}
-sections=(server clients memory persistence stats replication cpu commandstats errorstats cluster keyspace)
+sections=(server clients memory persistence stats replication cpu commandstats errorstats cluster keyspace latencystats)
 
 command -v "$server" >/dev/null || { echo "capture-info: $server is not executable" >&2; exit 1; }
 command -v "$cli" >/dev/null || { echo "capture-info: $cli is not on PATH" >&2; exit 1; }
@@ -43,7 +48,7 @@ start() { # port [extra server args...]
   mkdir -p "$tmp/$port"
   "$server" --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
     --dir "$tmp/$port" --logfile "$tmp/$port/server.log" \
-    --slowlog-log-slower-than 10000 "$@" &
+    --slowlog-log-slower-than 10000 --latency-monitor-threshold 10 "$@" &
   pids+=($!)
   for _ in $(seq 100); do
     [ "$("$cli" -p "$port" PING 2>/dev/null)" = PONG ] && return 0
@@ -90,6 +95,27 @@ info() { # port file
   fi
 }
 
+resp() { # port file command [args...]: the raw RESP2 reply, byte for byte
+  local port=$1 file=$2 a
+  shift 2
+  exec 3<>"/dev/tcp/127.0.0.1/$port"
+  {
+    printf '*%d\r\n' $#
+    for a in "$@"; do printf '$%d\r\n%s\r\n' "${#a}" "$a"; done
+    printf '*1\r\n$4\r\nQUIT\r\n'
+  } >&3
+  cat <&3 >"$tmp/reply"
+  exec 3<&-
+  # The server closes the connection after QUIT's +OK; keep the reply only.
+  [ "$(tail -c 5 "$tmp/reply" | od -An -c | tr -d ' ')" = '+OK\r\n' ] || { echo "capture-info: $* on port $port: no +OK after the reply" >&2; exit 1; }
+  head -c -5 "$tmp/reply" >"$file"
+}
+
+latency() { # port node-name
+  resp "$1" "$out/$2.latency-histogram.resp" LATENCY HISTOGRAM
+  resp "$1" "$out/$2.latency-latest.resp" LATENCY LATEST
+}
+
 # A primary with one replica.
 primary=$base replica=$((base + 1))
 start "$primary"
@@ -99,6 +125,8 @@ workload -p "$primary"
 "$cli" -p "$primary" WAIT 1 5000 >/dev/null
 info "$primary" "$out/primary.txt"
 info "$replica" "$out/replica.txt"
+latency "$primary" primary
+latency "$replica" replica
 
 # One node of a 3-node cluster (three primaries, no replicas).
 c1=$((base + 2)) c2=$((base + 3)) c3=$((base + 4))
@@ -115,5 +143,6 @@ done
 workload -c -p "$c1"
 info "$c1" "$out/cluster-node.txt"
 "$cli" -p "$c1" CLUSTER INFO >"$out/cluster-info.txt"
+latency "$c1" cluster-node
 
 echo "capture-info: $("$server" --version) -> $out"

@@ -49,8 +49,10 @@ type NodeRead struct {
 	// Info is INFO; ClusterInfo is CLUSTER INFO in cluster mode.
 	Info        redisinfo.Info
 	ClusterInfo redisinfo.Info
-	ReadAt      time.Time
-	Duration    time.Duration
+	// Latency is what the latency reads returned (LatencyPolicy).
+	Latency  LatencyReplies
+	ReadAt   time.Time
+	Duration time.Duration
 }
 
 // Up reports whether the node answered INFO in this round.

@@ -16,8 +16,31 @@ var (
 	upDesc = nodeDesc("redis_up",
 		"1 when the node answered INFO within the scrape deadline, 0 when it did not (dead, unreachable, paused or refusing the credentials).")
 	instanceInfoDesc = nodeDesc("redis_instance_info",
-		"Always 1; the labels describe the node as its INFO reports it. role changes on failover, so it lives here rather than on every series.",
-		"role", "redis_version", "redis_mode", "os", "maxmemory_policy")
+		"Always 1; labels from INFO server and replication, as redis_exporter's (role master or slave changes on failover), plus engine (INFO server_name, redis when absent) and engine_version, the engine's own (Valkey's redis_version is its compatibility level).",
+		"role", "redis_version", "redis_build_id", "redis_mode", "os", "maxmemory_policy", "tcp_port", "run_id", "process_id", "master_replid", "valkey_version", "engine", "engine_version")
+	startTimeDesc = nodeDesc("redis_start_time_seconds",
+		"Unix time the node started: the scrape's time minus INFO server uptime_in_seconds.")
+	slaveInfoDesc = nodeDesc("redis_slave_info",
+		"Always 1 on a replica; its primary and read-only setting (INFO replication master_host, master_port, slave_read_only).",
+		"master_host", "master_port", "read_only")
+	connectedSlaveOffsetDesc = nodeDesc("redis_connected_slave_offset_bytes",
+		"Offset in bytes a primary last heard from each replica (INFO replication slaveN offset); see redis_replica_lag_bytes.",
+		"slave_ip", "slave_port", "slave_state")
+	connectedSlaveLagDesc = nodeDesc("redis_connected_slave_lag_seconds",
+		"Seconds since a primary last heard from each replica (INFO replication slaveN lag); see redis_replica_lag_seconds.",
+		"slave_ip", "slave_port", "slave_state")
+	latencyPercentilesDesc = nodeDesc("redis_latency_percentiles_usec",
+		"Latency per command in µs since the node started (INFO latencystats; quantile as the node writes it: 50, 99, 99.9; count and sum from INFO commandstats).",
+		"cmd")
+	commandsLatenciesDesc = nodeDesc("redis_commands_latencies_usec",
+		"Latency per command in µs since the node started (LATENCY HISTOGRAM; sum from INFO commandstats).",
+		"cmd")
+	latencySpikeLastDesc = nodeDesc("redis_latency_spike_last",
+		"Unix time of the latest latency spike per event (LATENCY LATEST; none while latency-monitor-threshold is 0).",
+		"event_name")
+	latencySpikeDurationDesc = nodeDesc("redis_latency_spike_duration_seconds",
+		"Duration of the latest latency spike per event in seconds (LATENCY LATEST).",
+		"event_name")
 	isPrimaryDesc = nodeDesc("redis_node_is_primary",
 		"1 when INFO replication reports role:master in this scrape, 0 for a replica.")
 	masterLinkUpDesc = nodeDesc("redis_master_link_up",
@@ -65,10 +88,11 @@ var (
 		"Wall time to read this node in the last scrape round.")
 )
 
-func descsFor(ms []infoMetric) map[string]*prometheus.Desc {
-	out := make(map[string]*prometheus.Desc, len(ms))
-	for _, m := range ms {
-		out[m.field] = nodeDesc(m.name, m.help)
+// descsFor returns one Desc per table entry, in the table's order.
+func descsFor(ms []infoMetric) []*prometheus.Desc {
+	out := make([]*prometheus.Desc, len(ms))
+	for i, m := range ms {
+		out[i] = nodeDesc(m.name, m.help)
 	}
 	return out
 }

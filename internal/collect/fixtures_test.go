@@ -2,6 +2,7 @@ package collect
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"os"
 	"os/exec"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,6 +20,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redisinfo"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/redistest"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
 )
 
@@ -29,9 +32,11 @@ var update = flag.Bool("update", false, "rewrite the golden expositions of testd
 // returns the text format, families and series sorted. Keep it the only
 // glue between the fixtures and the collector, so a change of the
 // collector's internals is one edit here.
-func exposeNodeForTest(t testing.TB, node topology.Node, infoText, clusterInfoText string) []byte {
+func exposeNodeForTest(t testing.TB, node topology.Node, infoText, clusterInfoText string, latency latencyReplies) []byte {
 	t.Helper()
-	read := NodeRead{Node: node, Info: redisinfo.ParseLenient(infoText)}
+	read := NodeRead{Node: node, Info: redisinfo.ParseLenient(infoText), ReadAt: fixtureReadAt}
+	read.Latency = newLatencySnapshot(read.Info, latency.histogram, fixtureReadAt)
+	read.Latency.Latest = latency.latest
 	if clusterInfoText != "" {
 		read.ClusterInfo = redisinfo.ParseLenient(clusterInfoText)
 	}
@@ -43,6 +48,42 @@ func exposeNodeForTest(t testing.TB, node topology.Node, infoText, clusterInfoTe
 		t.Fatal(err)
 	}
 	return encodeGathered(t, reg)
+}
+
+// latencyReplies are a node's replies to LATENCY HISTOGRAM and LATENCY
+// LATEST as the client decodes them (nil: not read).
+type latencyReplies struct{ histogram, latest any }
+
+// fixtureReadAt is when the fixtures' nodes were "read", so that
+// redis_start_time_seconds is the same in every run.
+var fixtureReadAt = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// readLatencyCaptures decodes <base>.latency-histogram.resp and
+// <base>.latency-latest.resp of a capture directory where they exist (an
+// engine without the command replied an error, which the scrape treats as
+// no reply).
+func readLatencyCaptures(t testing.TB, dir, file string) latencyReplies {
+	t.Helper()
+	base := strings.TrimSuffix(file, ".txt")
+	decode := func(suffix string) any {
+		b, err := os.ReadFile(filepath.Join(dir, base+suffix))
+		if os.IsNotExist(err) {
+			return nil
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := redistest.DecodeRESP2(b)
+		var reply redistest.ReplyError
+		if errors.As(err, &reply) {
+			return nil
+		}
+		if err != nil {
+			t.Fatalf("%s%s: %v", base, suffix, err)
+		}
+		return v
+	}
+	return latencyReplies{histogram: decode(".latency-histogram.resp"), latest: decode(".latency-latest.resp")}
 }
 
 // metricsCollector serves a fixed set of metrics; it describes nothing, so
@@ -114,8 +155,10 @@ func TestInfoFixtures(t *testing.T) {
 				if _, err := redisinfo.Parse(info); err != nil {
 					t.Fatalf("%s is not a clean INFO capture: %v", f.file, err)
 				}
-				out := exposeNodeForTest(t, f.node, info, readCapture(t, dir, f.clusterFile))
+				latency := readLatencyCaptures(t, dir, f.file)
+				out := exposeNodeForTest(t, f.node, info, readCapture(t, dir, f.clusterFile), latency)
 				requireNodeSeries(t, f.file, out, f.clusterFile != "")
+				requireLatencySeries(t, f.file, out, info, latency)
 				families := parseExposition(t, out)
 				nodes = append(nodes, prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return families, nil }))
 			}
@@ -146,15 +189,46 @@ func requireNodeSeries(t *testing.T, file string, exposition []byte, cluster boo
 	want := []string{
 		"redis_up{", "redis_instance_info{", "redis_memory_used_bytes{", "redis_commands_total{",
 		`cmd="eval"`, `redis_errors_total{err="MYERR"`, `redis_db_keys{db="db0"`, "redis_cpu_user_seconds_total{",
+		"redis_memory_used_dataset_bytes{", "redis_memory_used_overhead_bytes{", "redis_start_time_seconds{",
+		"redis_rdb_last_bgsave_status{", "redis_rdb_last_bgsave_duration_sec{", "redis_cpu_sys_children_seconds_total{",
+		"redis_replica_resyncs_full{", "redis_mem_fragmentation_bytes{", "redis_max_clients{", "redis_pubsub_channels{",
+		"redis_repl_backlog_is_active{", "redis_loading_dump_file{", "redis_expired_stale_percentage{",
 	}
 	if cluster {
-		want = append(want, "redis_cluster_state{", "redis_cluster_slots_assigned{", "redis_cluster_known_nodes{")
+		want = append(want, "redis_cluster_state{", "redis_cluster_slots_assigned{", "redis_cluster_known_nodes{",
+			"redis_cluster_my_epoch{", "redis_cluster_messages_sent_total{", "redis_cluster_stats_messages_ping_sent{")
+	}
+	if file == "primary.txt" {
+		want = append(want, `redis_connected_slave_offset_bytes{`, `redis_connected_slave_lag_seconds{`)
 	}
 	if file == "replica.txt" {
-		want = append(want, "redis_master_link_up{", "redis_slave_repl_offset{")
+		want = append(want, "redis_master_link_up{", "redis_slave_repl_offset{", "redis_slave_info{")
 		// A replica applies the primary's writes, not the scripts that
 		// failed or wrote nothing.
 		want = slicesWithout(want, `redis_errors_total{err="MYERR"`, `cmd="eval"`)
+	}
+	for _, w := range want {
+		if !bytes.Contains(exposition, []byte(w)) {
+			t.Errorf("%s: exposition has no %s", file, w)
+		}
+	}
+}
+
+// requireLatencySeries checks the latency families of a capture that has
+// them: the summary where INFO has latencystats, the histogram where
+// LATENCY HISTOGRAM was captured, the spikes where LATENCY LATEST reported
+// the slow EVAL.
+func requireLatencySeries(t *testing.T, file string, exposition []byte, info string, latency latencyReplies) {
+	t.Helper()
+	var want []string
+	if strings.Contains(info, "latency_percentiles_usec_") {
+		want = append(want, `redis_latency_percentiles_usec{cmd="info",`, `redis_latency_percentiles_usec_count{cmd="info",`)
+	}
+	if latency.histogram != nil {
+		want = append(want, `redis_commands_latencies_usec_bucket{cmd="info",`, `redis_commands_latencies_usec_sum{cmd="info",`)
+	}
+	if l, ok := latency.latest.([]any); ok && len(l) > 0 {
+		want = append(want, `redis_latency_spike_last{event_name="command",`, `redis_latency_spike_duration_seconds{event_name="command",`)
 	}
 	for _, w := range want {
 		if !bytes.Contains(exposition, []byte(w)) {
@@ -216,7 +290,9 @@ func lintExposition(t testing.TB, exposition []byte) {
 		t.Fatalf("lint: %v", err)
 	}
 	for _, p := range problems {
-		t.Errorf("lint: %s: %s", p.Metric, p.Text)
+		if !slices.Contains(CompatNames, p.Metric) {
+			t.Errorf("lint: %s: %s", p.Metric, p.Text)
+		}
 	}
 	promtool, err := exec.LookPath("promtool")
 	if err != nil {
@@ -225,9 +301,30 @@ func lintExposition(t testing.TB, exposition []byte) {
 	}
 	cmd := exec.Command(promtool, "check", "metrics")
 	cmd.Stdin = bytes.NewReader(exposition)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	out, err := cmd.CombinedOutput()
+	if complaints := promtoolComplaints(out); err != nil && (len(complaints) > 0 || !isLintExit(err)) {
+		t.Errorf("promtool check metrics: %v\n%s", err, strings.Join(complaints, "\n"))
 	}
+}
+
+// promtoolComplaints are the lines of promtool check metrics' output about
+// anything but CompatNames, the names kept from redis_exporter on purpose.
+func promtoolComplaints(out []byte) []string {
+	var complaints []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		name, _, _ := strings.Cut(line, " ")
+		if line != "" && !slices.Contains(CompatNames, name) {
+			complaints = append(complaints, line)
+		}
+	}
+	return complaints
+}
+
+// isLintExit reports promtool's exit status for lint problems (3), as
+// opposed to an exposition it cannot parse (1).
+func isLintExit(err error) bool {
+	var exit *exec.ExitError
+	return errors.As(err, &exit) && exit.ExitCode() == 3
 }
 
 // lineDiff lists the lines only in want (-) or only in got (+); enough to
@@ -273,8 +370,24 @@ const labelBound = MaxLabelBytes
 func FuzzInfoToExposition(f *testing.F) {
 	for _, dir := range fixtureEngines(f) {
 		for _, n := range fixtureNodes {
-			f.Add(readCapture(f, dir, n.file), readCapture(f, dir, n.clusterFile))
+			base := filepath.Join(dir, strings.TrimSuffix(n.file, ".txt"))
+			histogram, _ := os.ReadFile(base + ".latency-histogram.resp")
+			latest, _ := os.ReadFile(base + ".latency-latest.resp")
+			f.Add(readCapture(f, dir, n.file), readCapture(f, dir, n.clusterFile), histogram, latest)
 		}
+	}
+	// Hostile latency replies beside INFO that has the commands.
+	withCommands := "# Commandstats\r\ncmdstat_get:calls=5,usec=10,usec_per_call=2.00,rejected_calls=0,failed_calls=0\r\n" +
+		"cmdstat_g\xffet:calls=1,usec=1,usec_per_call=1.00,rejected_calls=0,failed_calls=0\r\n" +
+		"# Latencystats\r\nlatency_percentiles_usec_get:p50=1.0,p99=NaN,p99.9=-4\r\nlatency_percentiles_usec_g\xffet:p50=1,p50=2\r\n" +
+		"latency_percentiles_usec_g\xfeet:p200=1\r\n"
+	for _, seed := range []struct{ histogram, latest string }{
+		{"*4\r\n$3\r\nget\r\n*4\r\n$5\r\ncalls\r\n:5\r\n$14\r\nhistogram_usec\r\n*4\r\n:4\r\n:9\r\n:2\r\n:1\r\n$4\r\ng\xffet\r\n*2\r\n$5\r\ncalls\r\n:-1\r\n",
+			"*2\r\n*4\r\n$7\r\ncommand\r\n:1\r\n:2\r\n:3\r\n*4\r\n$7\r\ncomm\xffnd\r\n:-1\r\n:2\r\n:3\r\n"},
+		{"*2\r\n$3\r\nget\r\n*4\r\n$5\r\ncalls\r\n:5\r\n$14\r\nhistogram_usec\r\n*2\r\n:0\r\n:5\r\n", "*1\r\n*3\r\n$1\r\nx\r\n:1\r\n:1\r\n"},
+		{"-ERR unknown subcommand\r\n", ":1\r\n"},
+	} {
+		f.Add(withCommands, "", []byte(seed.histogram), []byte(seed.latest))
 	}
 	long := strings.Repeat("x", 70000)
 	for _, seed := range []struct{ info, cluster string }{
@@ -295,11 +408,15 @@ func FuzzInfoToExposition(f *testing.F) {
 		{"", ""},
 		{"\x00:\x00\r\n#\r\n:\r\n::\r\n", "\x00"},
 	} {
-		f.Add(seed.info, seed.cluster)
+		f.Add(seed.info, seed.cluster, []byte(nil), []byte(nil))
 	}
 	node := topology.Node{Name: "10.0.0.1:6379", Addr: "10.0.0.1:6379", Shard: "0", Role: topology.RolePrimary}
-	f.Fuzz(func(t *testing.T, infoText, clusterInfoText string) {
-		out := exposeNodeForTest(t, node, infoText, clusterInfoText)
+	f.Fuzz(func(t *testing.T, infoText, clusterInfoText string, histogramRESP, latestRESP []byte) {
+		// Replies that are not RESP2 stand for no reply; anything that
+		// decodes is what a node could send.
+		histogram, _ := redistest.DecodeRESP2(histogramRESP)
+		latest, _ := redistest.DecodeRESP2(latestRESP)
+		out := exposeNodeForTest(t, node, infoText, clusterInfoText, latencyReplies{histogram, latest})
 		for _, mf := range parseExposition(t, out) {
 			for _, m := range mf.GetMetric() {
 				for _, lp := range m.GetLabel() {

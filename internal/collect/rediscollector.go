@@ -169,18 +169,10 @@ func emitNodeWith(emit func(prometheus.Metric), r *NodeRead, view replicationVie
 	}
 	info := r.Info
 	role := r.Role()
-	e.gauge(instanceInfoDesc, 1, string(role), info.Fields["redis_version"], info.Fields["redis_mode"], info.Fields["os"], info.Fields["maxmemory_policy"])
+	emitInstanceInfo(e, r)
 	e.gauge(isPrimaryDesc, boolFloat(role == topology.RolePrimary))
-	for _, m := range infoMetrics {
-		v, ok := info.Float(m.field)
-		if !ok {
-			continue
-		}
-		if f, ok := scale[m.field]; ok {
-			v *= f
-		}
-		e.metric(infoDescs[m.field], m.typ, v)
-	}
+	emitInfoFields(e, info, infoMetrics, infoDescs)
+	emitReplication(e, info)
 	if role == topology.RoleReplica {
 		e.gauge(masterLinkUpDesc, boolFloat(info.Fields["master_link_status"] == "up"))
 		if v, ok := view.lagBytes[r.Node.Name]; ok {
@@ -193,9 +185,11 @@ func emitNodeWith(emit func(prometheus.Metric), r *NodeRead, view replicationVie
 			e.gauge(linkDownSinceDesc, v)
 		}
 	}
+	var commands []commandStat
 	if !policy.Disabled && (!policy.PrimariesOnly || role == topology.RolePrimary) {
-		emitCommandStats(e, info, policy.TopN)
+		commands = emitCommandStats(e, info, policy.TopN)
 	}
+	emitLatency(e, r, commands)
 	var errs labelled
 	info.Each("errorstats", func(k, v string) {
 		prefix, ok := strings.CutPrefix(k, "errorstat_")
@@ -225,23 +219,22 @@ func emitNodeWith(emit func(prometheus.Metric), r *NodeRead, view replicationVie
 	})
 	if len(r.ClusterInfo.Fields) > 0 {
 		e.gauge(clusterStateDesc, boolFloat(r.ClusterInfo.Fields["cluster_state"] == "ok"))
-		for _, m := range clusterInfoMetrics {
-			if v, ok := r.ClusterInfo.Float(m.field); ok {
-				e.metric(clusterInfoDescs[m.field], m.typ, v)
-			}
-		}
+		emitInfoFields(e, r.ClusterInfo, clusterInfoMetrics, clusterInfoDescs)
 	}
 }
 
+// commandStat is one command's INFO commandstats line, cmd sanitised.
+type commandStat struct {
+	cmd                           string
+	calls, usec, rejected, failed float64
+}
+
 // emitCommandStats emits the four per-command families of INFO
-// commandstats, for the topN commands with the most calls when topN > 0.
-func emitCommandStats(e nodeEmitter, info redisinfo.Info, topN int) {
+// commandstats, for the topN commands with the most calls when topN > 0,
+// and returns the commands it kept for the latency families.
+func emitCommandStats(e nodeEmitter, info redisinfo.Info, topN int) []commandStat {
 	// One slice and one index per node: this runs for every node in every
 	// round, with ~50 commands each.
-	type commandStat struct {
-		cmd                           string
-		calls, usec, rejected, failed float64
-	}
 	stats := make([]commandStat, 0, 64)
 	index := make(map[string]int, 64)
 	info.Each("commandstats", func(k, v string) {
@@ -277,4 +270,5 @@ func emitCommandStats(e nodeEmitter, info redisinfo.Info, topN int) {
 		e.counter(commandsRejectedDesc, st.rejected, st.cmd)
 		e.counter(commandsFailedDesc, st.failed, st.cmd)
 	}
+	return stats
 }
