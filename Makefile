@@ -46,10 +46,10 @@ lint:
 # Rewrites every generated file from its single source of truth: the alarm
 # definitions (the rule file, the chart's alarms.json its PrometheusRule is
 # computed from, alarms.tf.json for the module), the exporter user's ACL
-# (exporter_acl.tf.json) and the dashboards (generated from Go).
+# (exporter_acl.tf) and the dashboards (generated from Go).
 generate:
 	$(GO) run ./internal/alarms/gen -terraform provision/terraform/alarms.tf.json -rules deploy/helm/elasticache-exporter/files/rules.yaml -chart deploy/helm/elasticache-exporter/files/alarms.json
-	$(GO) run ./internal/redisacl/gen -terraform provision/terraform/exporter_acl.tf.json
+	$(GO) run ./internal/redisacl/gen -terraform provision/terraform/exporter_acl.tf
 	$(GO) test ./dashboards -run TestGolden -update
 
 # Fails when a generated file is stale: run `make generate` and commit.
@@ -60,8 +60,8 @@ check-generated:
 	diff -u deploy/helm/elasticache-exporter/files/rules.yaml $$tmp/rules.yaml && \
 	diff -u deploy/helm/elasticache-exporter/files/alarms.json $$tmp/alarms.json && \
 	$(GO) run ./cmd/exporter rules | diff -u deploy/helm/elasticache-exporter/files/rules.yaml - && \
-	$(GO) run ./internal/redisacl/gen -terraform $$tmp/exporter_acl.tf.json && \
-	diff -u provision/terraform/exporter_acl.tf.json $$tmp/exporter_acl.tf.json || \
+	$(GO) run ./internal/redisacl/gen -terraform $$tmp/exporter_acl.tf && \
+	diff -u provision/terraform/exporter_acl.tf $$tmp/exporter_acl.tf || \
 	{ echo "generated files are stale: run 'make generate' and commit the result"; exit 1; }
 
 # Benchmarks (not part of `make test`): the side-by-side with redis_exporter

@@ -1,7 +1,7 @@
 // Package redisacl owns the Redis ACL of the exporter's own user: the list
 // of commands elasticache-exporter sends to a node, written once, and the
 // access string made from it (ElastiCache RBAC, ACL SETUSER). The Terraform
-// module's exporter user gets it from exporter_acl.tf.json, which ./gen
+// module's exporter user gets it from exporter_acl.tf, which ./gen
 // writes from this list; the package's tests run the exporter's discovery,
 // scrape and slow-log reads as a user holding exactly these rules against
 // real redis-server processes, so a command added to the code without

@@ -310,3 +310,20 @@ func TestAccessString(t *testing.T) {
 		seen[c.ACL] = true
 	}
 }
+
+// The Terraform module's copy is the access string, and make
+// check-generated keeps the committed file equal to it.
+func TestRenderTerraform(t *testing.T) {
+	out, err := redisacl.RenderTerraform()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "  exporter_access_string = \"" + redisacl.AccessString() + "\"\n"
+	if !strings.Contains(string(out), "locals {\n"+want+"}\n") {
+		t.Errorf("exporter_acl.tf does not set local.exporter_access_string to the access string:\n%s", out)
+	}
+	committed, err := os.ReadFile("../../provision/terraform/exporter_acl.tf")
+	if err != nil || string(committed) != string(out) {
+		t.Errorf("provision/terraform/exporter_acl.tf is stale (%v): run make generate", err)
+	}
+}

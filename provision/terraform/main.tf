@@ -239,7 +239,7 @@ resource "aws_elasticache_replication_group" "this" {
 # token. ElastiCache requires a user named "default" in every group; this
 # one is switched off, so a connection that does not authenticate as
 # ksqlDB or the exporter can do nothing. The exporter's access string is
-# generated from the commands the exporter sends (exporter_acl.tf.json,
+# generated from the commands the exporter sends (exporter_acl.tf,
 # from internal/redisacl), so it reads INFO, CLUSTER SHARDS/NODES/INFO and
 # SLOWLOG and can write nothing.
 locals {

@@ -489,7 +489,7 @@ variable "ksqldb_access_string" {
 }
 
 variable "exporter_user_name" {
-  description = "User name elasticache-exporter authenticates with (create_user_group); its access string is local.exporter_access_string (exporter_acl.tf.json)."
+  description = "User name elasticache-exporter authenticates with (create_user_group); its access string is local.exporter_access_string (exporter_acl.tf)."
   type        = string
   default     = "elasticache-exporter"
   nullable    = false

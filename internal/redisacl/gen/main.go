@@ -1,9 +1,9 @@
-// Command gen writes provision/terraform/exporter_acl.tf.json, the
+// Command gen writes provision/terraform/exporter_acl.tf, the
 // Terraform module's copy of the exporter user's access string, from
 // internal/redisacl. `make generate` runs it; `make check-generated` fails
 // when the committed copy differs from its output.
 //
-//	go run ./internal/redisacl/gen -terraform provision/terraform/exporter_acl.tf.json
+//	go run ./internal/redisacl/gen -terraform provision/terraform/exporter_acl.tf
 package main
 
 import (
@@ -17,7 +17,7 @@ import (
 func main() { os.Exit(run()) }
 
 func run() int {
-	tfPath := flag.String("terraform", "", "write exporter_acl.tf.json here")
+	tfPath := flag.String("terraform", "", "write exporter_acl.tf here")
 	flag.Parse()
 	if *tfPath == "" {
 		fmt.Fprintln(os.Stderr, "gen: nothing to do; give -terraform PATH")
