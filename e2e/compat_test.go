@@ -41,7 +41,7 @@ func TestSideBySideWithRedisExporter(t *testing.T) {
 	primary, replica := rg.Primary.Addr, rg.Replicas[0].Addr
 	ctx := context.Background()
 
-	compatWorkload(t, ctx, rg.Primary.Client(t))
+	compatWorkload(ctx, t, rg.Primary.Client(t))
 	cc := cl.Client(t)
 	for i := range 100 {
 		if err := cc.Set(ctx, fmt.Sprintf("state:%d", i), i, 0).Err(); err != nil {
@@ -165,7 +165,7 @@ func TestSideBySideWithRedisExporter(t *testing.T) {
 // the compared families count: hits and misses, keys expiring and expired,
 // an error reply, a script, a slow call above the latency threshold, a
 // changelog stream for redis_exporter's stream checks.
-func compatWorkload(t *testing.T, ctx context.Context, c *redis.Client) {
+func compatWorkload(ctx context.Context, t *testing.T, c *redis.Client) {
 	t.Helper()
 	must := func(err error) {
 		t.Helper()
@@ -205,12 +205,12 @@ func compatWorkload(t *testing.T, ctx context.Context, c *redis.Client) {
 	must(c.Eval(ctx, "local i = 0 while i < 5000000 do i = i + 1 end return i", nil).Err())
 	must(c.XAdd(ctx, &redis.XAddArgs{Stream: "changelog:1", Values: []any{"k", "v"}}).Err())
 	must(c.XGroupCreate(ctx, "changelog:1", "ksql", "0").Err())
-	if n, _ := strconv.Atoi(infoField(t, ctx, c, "stats", "expired_keys")); n != 20 {
+	if n, _ := strconv.Atoi(infoField(ctx, t, c, "stats", "expired_keys")); n != 20 {
 		t.Fatalf("expired_keys = %d after the workload, want 20", n)
 	}
 }
 
-func infoField(t *testing.T, ctx context.Context, c *redis.Client, section, field string) string {
+func infoField(ctx context.Context, t *testing.T, c *redis.Client, section, field string) string {
 	t.Helper()
 	text, err := c.Info(ctx, section).Result()
 	if err != nil {
