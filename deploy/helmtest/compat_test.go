@@ -2,8 +2,10 @@ package helmtest
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -221,5 +223,39 @@ func TestAddressSchemaMatchesConfig(t *testing.T) {
 				t.Errorf("the exporter says %v, the chart says %v", parseErr, helmErr)
 			}
 		})
+	}
+}
+
+// chartValuesFence is a docs block of chart values (the fence's info
+// string says so: cmd/exporter's docs test checks plain yaml blocks as
+// exporter configurations).
+var chartValuesFence = regexp.MustCompile("(?ms)^```yaml chart-values\n(.*?)^```")
+
+// TestDocsChartValues renders every chart-values block of docs/ and the
+// module README with the chart (after the one required value), so the
+// values the docs show are values the chart takes.
+func TestDocsChartValues(t *testing.T) {
+	docs, _ := filepath.Glob(filepath.Join(moduleRoot, "docs", "*.md"))
+	docs = append(docs, filepath.Join(moduleRoot, "provision", "terraform", "README.md"))
+	found := 0
+	for _, doc := range docs {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range chartValuesFence.FindAllSubmatchIndex(b, -1) {
+			found++
+			name := fmt.Sprintf("%s:%d", filepath.Base(doc), strings.Count(string(b[:m[0]]), "\n")+1)
+			t.Run(name, func(t *testing.T) {
+				f := filepath.Join(t.TempDir(), "values.yaml")
+				if err := os.WriteFile(f, b[m[2]:m[3]], 0o600); err != nil {
+					t.Fatal(err)
+				}
+				render(t, append(append([]string{}, defaultValues...), "-f", f)...)
+			})
+		}
+	}
+	if found < 2 {
+		t.Errorf("found %d chart-values blocks, want the migration guide's and the module README's", found)
 	}
 }
