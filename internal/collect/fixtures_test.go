@@ -36,7 +36,9 @@ func exposeNodeForTest(t testing.TB, node topology.Node, infoText, clusterInfoTe
 	t.Helper()
 	read := NodeRead{Node: node, Info: redisinfo.ParseLenient(infoText), ReadAt: fixtureReadAt}
 	read.Latency = newLatencySnapshot(read.Info, latency.histogram, fixtureReadAt)
-	read.Latency.Latest = latency.latest
+	if latency.latest != nil {
+		read.Latency.Latest, _ = redisinfo.ParseLatencyLatest(latency.latest)
+	}
 	if clusterInfoText != "" {
 		read.ClusterInfo = redisinfo.ParseLenient(clusterInfoText)
 	}

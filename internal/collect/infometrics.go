@@ -368,71 +368,32 @@ func isReplicaLine(k string) bool {
 // emitLatency emits the latency families of one node: INFO latencystats
 // as the summary redis_latency_percentiles_usec (count and sum from this
 // round's commandstats, as redis_exporter has them) and LATENCY HISTOGRAM
-// as the histogram redis_commands_latencies_usec (sum from the
-// commandstats read with it), both only for the commands the commandstats
-// policy kept; and LATENCY LATEST as redis_latency_spike_* per event.
-// What the node did not send is absent.
+// as the histogram redis_commands_latencies_usec (count and sum of the
+// read that took it), both only for the commands the commandstats policy
+// kept; and LATENCY LATEST as redis_latency_spike_* per event. What the
+// node did not send is absent. The snapshot is parsed and deduplicated
+// already (newLatencySnapshot); this only builds the series.
 func emitLatency(e nodeEmitter, r *NodeRead, commands []commandStat) {
 	l := &r.Latency
-	// The index of the kept commands is built only for a node that sent
-	// latency data; done keeps two raw names that sanitise alike from
-	// making a duplicate series.
-	var index map[string]*commandStat
-	kept := func(cmd string) (*commandStat, bool) {
-		if index == nil {
-			index = make(map[string]*commandStat, len(commands))
-			for i := range commands {
-				index[commands[i].cmd] = &commands[i]
+	if len(commands) > 0 && (len(l.Percentiles) > 0 || len(l.Histograms) > 0) {
+		index := make(map[string]*commandStat, len(commands))
+		for i := range commands {
+			index[commands[i].cmd] = &commands[i]
+		}
+		for _, p := range l.Percentiles {
+			if st, ok := index[p.Cmd]; ok {
+				e.summary(latencyPercentilesDesc, count(st.calls), st.usec, p.Quantiles, p.Cmd)
 			}
 		}
-		st, ok := index[cmd]
-		return st, ok
-	}
-	if len(commands) > 0 && len(l.Percentiles) > 0 {
-		done := make(map[string]bool, len(l.Percentiles))
-		for _, f := range l.Percentiles {
-			cmd, ok := strings.CutPrefix(f.Key, "latency_percentiles_usec_")
-			if !ok {
-				continue
+		for _, h := range l.Histograms {
+			if _, ok := index[h.Cmd]; ok {
+				e.histogram(commandsLatenciesDesc, h.Calls, h.SumUsec, h.Buckets, h.Cmd)
 			}
-			cmd = LabelValue(cmd)
-			totals, ok := kept(cmd)
-			if !ok || done[cmd] {
-				continue
-			}
-			ps, err := redisinfo.ParseLatencyPercentiles(f.Value)
-			if err != nil {
-				continue
-			}
-			done[cmd] = true
-			quantiles := make(map[float64]float64, len(ps))
-			for _, p := range ps {
-				quantiles[p.Percent] = p.Usec
-			}
-			e.summary(latencyPercentilesDesc, count(totals.calls), totals.usec, quantiles, cmd)
 		}
 	}
-	if len(commands) > 0 && l.Histogram != nil {
-		// A malformed entry is left out; the others are good.
-		hs, _ := redisinfo.ParseLatencyHistogram(l.Histogram)
-		done := make(map[string]bool, len(hs))
-		for _, h := range hs {
-			cmd := LabelValue(h.Command)
-			if _, ok := kept(cmd); !ok || done[cmd] {
-				continue
-			}
-			done[cmd] = true
-			buckets := make(map[float64]uint64, len(h.Buckets))
-			for _, b := range h.Buckets {
-				buckets[b.UpperUsec] = b.Cumulative
-			}
-			e.histogram(commandsLatenciesDesc, h.Calls, l.HistogramUsec[cmd], buckets, cmd)
-		}
-	}
-	if l.Latest != nil {
-		events, _ := redisinfo.ParseLatencyLatest(l.Latest)
-		done := make(map[string]bool, len(events))
-		for _, ev := range events {
+	if len(l.Latest) > 0 {
+		done := make(map[string]bool, len(l.Latest))
+		for _, ev := range l.Latest {
 			name := LabelValue(ev.Name)
 			if done[name] {
 				continue

@@ -103,8 +103,8 @@ func TestReadNodeLatencyInOneRoundTrip(t *testing.T) {
 	if n := trips.n.Load(); n != 1 {
 		t.Errorf("a node read took %d round trips, want 1", n)
 	}
-	if read.Latency.Histogram == nil || read.Latency.Latest == nil || len(read.Latency.Percentiles) == 0 {
-		t.Fatalf("read holds histogram %v, latest %v, %d latencystats fields; want all three", read.Latency.Histogram != nil, read.Latency.Latest != nil, len(read.Latency.Percentiles))
+	if len(read.Latency.Histograms) == 0 || len(read.Latency.Latest) == 0 || len(read.Latency.Percentiles) == 0 {
+		t.Fatalf("read holds %d histograms, %d spikes, %d percentile lines; want all three", len(read.Latency.Histograms), len(read.Latency.Latest), len(read.Latency.Percentiles))
 	}
 	fams := familiesOf(read, CommandStatsPolicy{})
 	for _, name := range []string{"redis_latency_percentiles_usec", "redis_commands_latencies_usec", "redis_latency_spike_last", "redis_latency_spike_duration_seconds"} {
@@ -130,7 +130,7 @@ func TestLatencyPolicyOffSendsNothing(t *testing.T) {
 	if read.Err != nil {
 		t.Fatal(read.Err)
 	}
-	if read.Latency.Histogram != nil || read.Latency.Latest != nil || len(read.Latency.Percentiles) > 0 || read.Info.Section("latency_percentiles_usec_info") != "" {
+	if len(read.Latency.Histograms) > 0 || len(read.Latency.Latest) > 0 || len(read.Latency.Percentiles) > 0 || read.Info.Section("latency_percentiles_usec_info") != "" {
 		t.Error("latency replies read although the policy is off")
 	}
 	if n := commandCalls(t, s, "latency|histogram") + commandCalls(t, s, "latency|latest"); n != 0 {
@@ -158,7 +158,7 @@ func TestRefusedLatencyIsNotRepeated(t *testing.T) {
 		if read.Err != nil {
 			t.Fatalf("read %d: %v (a refused LATENCY must not fail the node)", i+1, read.Err)
 		}
-		if read.Latency.Histogram != nil || read.Latency.Latest != nil {
+		if len(read.Latency.Histograms) > 0 || len(read.Latency.Latest) > 0 {
 			t.Fatalf("read %d: latency replies from a node without LATENCY", i+1)
 		}
 		if !read.Info.ClusterEnabled() && read.Info.RunID() == "" {
@@ -197,13 +197,13 @@ func TestLatencySnapshotServedWithinInterval(t *testing.T) {
 		return r
 	}
 	first := read()
-	if first.Latency.Histogram == nil || len(first.Latency.Percentiles) == 0 {
+	if len(first.Latency.Histograms) == 0 || len(first.Latency.Percentiles) == 0 {
 		t.Fatal("the first read has no latency snapshot")
 	}
 	now = now.Add(DefaultLatencyInterval / 2)
 	second := read()
-	if second.Latency.Histogram == nil || len(second.Latency.Percentiles) == 0 || !second.Latency.PercentilesAt.Equal(first.Latency.PercentilesAt) {
-		t.Errorf("within the interval the snapshot of %v was not served (got one of %v)", first.Latency.PercentilesAt, second.Latency.PercentilesAt)
+	if len(second.Latency.Histograms) == 0 || len(second.Latency.Percentiles) == 0 || !second.Latency.At.Equal(first.Latency.At) {
+		t.Errorf("within the interval the snapshot of %v was not served (got one of %v)", first.Latency.At, second.Latency.At)
 	}
 	if n := commandCalls(t, s, "latency|histogram"); n != 1 {
 		t.Errorf("LATENCY HISTOGRAM sent %d times within one interval, want 1", n)
@@ -213,16 +213,16 @@ func TestLatencySnapshotServedWithinInterval(t *testing.T) {
 	}
 	now = now.Add(DefaultLatencyInterval)
 	third := read()
-	if n := commandCalls(t, s, "latency|histogram"); n != 2 || !third.Latency.PercentilesAt.After(first.Latency.PercentilesAt) {
-		t.Errorf("after the interval: LATENCY HISTOGRAM sent %d times (want 2), snapshot of %v", n, third.Latency.PercentilesAt)
+	if n := commandCalls(t, s, "latency|histogram"); n != 2 || !third.Latency.At.After(first.Latency.At) {
+		t.Errorf("after the interval: LATENCY HISTOGRAM sent %d times (want 2), snapshot of %v", n, third.Latency.At)
 	}
 	s.Restart(t)
 	c2, _ := nodeClient(t, s)
 	c = c2
-	if r := read(); r.Latency.Histogram != nil || len(r.Latency.Percentiles) > 0 {
+	if r := read(); len(r.Latency.Histograms) > 0 || len(r.Latency.Percentiles) > 0 {
 		t.Error("a restarted node was served the old process' latency distributions")
 	}
-	if r := read(); r.Latency.Histogram == nil {
+	if r := read(); len(r.Latency.Histograms) == 0 {
 		t.Error("the round after a restart did not read the new process' histogram")
 	}
 }
@@ -283,7 +283,7 @@ func BenchmarkNodeMetricsLatency(b *testing.B) {
 		b.Fatal(err)
 	}
 	snapshot := newLatencySnapshot(info, histogram, time.Now())
-	snapshot.Latest = latest
+	snapshot.Latest, _ = redisinfo.ParseLatencyLatest(latest)
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
 	var n int

@@ -48,24 +48,35 @@ func DefaultLatencyPolicy() LatencyPolicy {
 	return LatencyPolicy{Percentiles: true, Histogram: true, Spikes: true, Interval: DefaultLatencyInterval}
 }
 
-// LatencyReplies are a node read's latency data.
+// LatencyReplies are a node read's latency data, parsed.
 type LatencyReplies struct {
-	// Percentiles are the latency_percentiles_usec_<cmd> fields of INFO
-	// latencystats, and Histogram the reply to LATENCY HISTOGRAM as the
-	// client decoded it, both as read at PercentilesAt (this round's, or
-	// the last within LatencyPolicy.Interval); nil when not read.
-	Percentiles []LatencyField
-	Histogram   any
-	// HistogramUsec is INFO commandstats' usec per command (label value)
-	// read with Histogram: the histograms' sums.
-	HistogramUsec map[string]float64
-	PercentilesAt time.Time
-	// Latest is this round's reply to LATENCY LATEST; nil when not read.
-	Latest any
+	// Percentiles are INFO latencystats' percentiles per command, and
+	// Histograms LATENCY HISTOGRAM's, both as read at At (this round, or
+	// the last read within LatencyPolicy.Interval); nil when not read.
+	// Commands are label values (LabelValue), each once.
+	Percentiles []CommandPercentiles
+	Histograms  []CommandHistogram
+	At          time.Time
+	// Latest is this round's LATENCY LATEST; nil when not read.
+	Latest []redisinfo.LatencyEvent
 }
 
-// LatencyField is one field of INFO latencystats.
-type LatencyField struct{ Key, Value string }
+// CommandPercentiles are one command's latency percentiles: percent
+// (50, 99, 99.9) to µs.
+type CommandPercentiles struct {
+	Cmd       string
+	Quantiles map[float64]float64
+}
+
+// CommandHistogram is one command's latency histogram: cumulative counts
+// by upper bound in µs, and the sum, INFO commandstats' usec of the same
+// read.
+type CommandHistogram struct {
+	Cmd     string
+	Calls   uint64
+	SumUsec float64
+	Buckets map[float64]uint64
+}
 
 // latencySnapshot is the costly part of a node's latency data, kept
 // between rounds for LatencyPolicy.Interval.
@@ -76,28 +87,58 @@ type latencySnapshot struct {
 	replies                          LatencyReplies
 }
 
-// newLatencySnapshot keeps what one read returned: latencystats' fields
-// of info (copied, so the reply's text can go) and the LATENCY HISTOGRAM
-// reply with the commands' usec of the same read.
+// newLatencySnapshot parses what one read returned: the latencystats
+// fields of info, and the LATENCY HISTOGRAM reply with the commands' usec
+// of the same INFO. It runs once per LatencyPolicy.Interval, so a round
+// in between only builds the series. Malformed entries are left out.
 func newLatencySnapshot(info redisinfo.Info, histogram any, at time.Time) LatencyReplies {
-	var out LatencyReplies
+	out := LatencyReplies{At: at}
+	seen := map[string]bool{}
 	info.Each("latencystats", func(k, v string) {
-		out.Percentiles = append(out.Percentiles, LatencyField{strings.Clone(k), strings.Clone(v)})
+		cmd, ok := strings.CutPrefix(k, "latency_percentiles_usec_")
+		if !ok {
+			return
+		}
+		cmd = strings.Clone(LabelValue(cmd))
+		ps, err := redisinfo.ParseLatencyPercentiles(v)
+		if err != nil || seen[cmd] {
+			return
+		}
+		seen[cmd] = true
+		q := make(map[float64]float64, len(ps))
+		for _, p := range ps {
+			q[p.Percent] = p.Usec
+		}
+		out.Percentiles = append(out.Percentiles, CommandPercentiles{Cmd: cmd, Quantiles: q})
 	})
-	if histogram != nil {
-		out.Histogram = histogram
-		out.HistogramUsec = map[string]float64{}
-		info.Each("commandstats", func(k, v string) {
-			cmd, ok := strings.CutPrefix(k, "cmdstat_")
-			if !ok {
-				return
-			}
-			if cs, err := redisinfo.ParseCommandStat(v); err == nil {
-				out.HistogramUsec[LabelValue(cmd)] += float64(cs.Usec)
-			}
-		})
+	if histogram == nil {
+		return out
 	}
-	out.PercentilesAt = at
+	hs, _ := redisinfo.ParseLatencyHistogram(histogram)
+	if len(hs) == 0 {
+		return out
+	}
+	usec := map[string]float64{}
+	info.Each("commandstats", func(k, v string) {
+		if cmd, ok := strings.CutPrefix(k, "cmdstat_"); ok {
+			if cs, err := redisinfo.ParseCommandStat(v); err == nil {
+				usec[LabelValue(cmd)] += float64(cs.Usec)
+			}
+		}
+	})
+	clear(seen)
+	for _, h := range hs {
+		cmd := strings.Clone(LabelValue(h.Command))
+		if seen[cmd] {
+			continue
+		}
+		seen[cmd] = true
+		buckets := make(map[float64]uint64, len(h.Buckets))
+		for _, b := range h.Buckets {
+			buckets[b.UpperUsec] = b.Cumulative
+		}
+		out.Histograms = append(out.Histograms, CommandHistogram{Cmd: cmd, Calls: h.Calls, SumUsec: usec[cmd], Buckets: buckets})
+	}
 	return out
 }
 
@@ -233,11 +274,14 @@ func readNode(ctx context.Context, c *redis.Client, node topology.Node, cluster 
 			res.Latency.Percentiles = snap.replies.Percentiles
 		}
 		if want.Histogram {
-			res.Latency.Histogram, res.Latency.HistogramUsec = snap.replies.Histogram, snap.replies.HistogramUsec
+			res.Latency.Histograms = snap.replies.Histograms
 		}
-		res.Latency.PercentilesAt = snap.replies.PercentilesAt
+		res.Latency.At = snap.replies.At
 	}
-	res.Latency.Latest = rep.latest
+	if rep.latest != nil {
+		// A malformed entry is left out; the others are good.
+		res.Latency.Latest, _ = redisinfo.ParseLatencyLatest(rep.latest)
+	}
 	return res
 }
 

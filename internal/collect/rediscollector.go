@@ -114,6 +114,9 @@ func emitNodesWith(emit func(prometheus.Metric), in *Input, view replicationView
 type nodeEmitter struct {
 	emit        func(prometheus.Metric)
 	name, shard string
+	// base is {name, shard}, shared by the samples without further labels
+	// (most of a node's): the encoder only reads label values.
+	base []string
 }
 
 func (e nodeEmitter) gauge(d *prometheus.Desc, v float64, extra ...string) {
@@ -125,6 +128,10 @@ func (e nodeEmitter) counter(d *prometheus.Desc, v float64, extra ...string) {
 }
 
 func (e nodeEmitter) metric(d *prometheus.Desc, t prometheus.ValueType, v float64, extra ...string) {
+	if len(extra) == 0 && e.base != nil {
+		e.emit(&fastSample{desc: d, typ: t, value: v, labels: e.base})
+		return
+	}
 	labels := make([]string, 0, 2+len(extra))
 	labels = append(labels, e.name, e.shard)
 	for _, x := range extra {
@@ -162,6 +169,7 @@ func emitNode(emit func(prometheus.Metric), r *NodeRead, view replicationView) {
 
 func emitNodeWith(emit func(prometheus.Metric), r *NodeRead, view replicationView, policy CommandStatsPolicy) {
 	e := nodeEmitter{emit: emit, name: LabelValue(r.Node.Name), shard: LabelValue(r.Node.Shard)}
+	e.base = []string{e.name, e.shard}
 	e.gauge(upDesc, boolFloat(r.Up()))
 	e.gauge(nodeScrapeDurationDesc, r.Duration.Seconds())
 	if !r.Up() {
