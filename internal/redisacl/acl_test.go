@@ -327,3 +327,12 @@ func TestRenderTerraform(t *testing.T) {
 		t.Errorf("provision/terraform/exporter_acl.tf is stale (%v): run make generate", err)
 	}
 }
+
+// The same rules work on Valkey (8.0, as ElastiCache runs it): a primary
+// and a replica.
+func TestExporterUserValkey(t *testing.T) {
+	o := serverOptions
+	o.Server = redistest.ValkeyServer(t)
+	r := redistest.NewReplication(t, 1, o)
+	checkExporterUser(t, r.Servers(), r.Primary.Addr)
+}
