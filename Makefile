@@ -70,7 +70,7 @@ check-generated:
 # ~10 min; SCALE_SIZES=300 for one size), written to BENCHMARKS.md.
 bench: deps build
 	$(GO) run ./bench/compare -exporter $(BIN) -out BENCHMARKS.md
-	$(GO) run ./bench/scale -exporter $(BIN) -sizes "$${SCALE_SIZES:-300,1500,3000}" -out BENCHMARKS.md
+	$(GO) run ./bench/scale -exporter $(BIN) -exporter-config bench/scale/large-cluster.yml -sizes "$${SCALE_SIZES:-300,1500,3000}" -out BENCHMARKS.md
 
 # Long fuzzing of every parser (not part of `make test`).
 fuzz:

@@ -53,6 +53,9 @@ type options struct {
 	scrapeTimeout time.Duration
 	readyTimeout  time.Duration
 	out           string
+	// exporterConfig is a --config.file for the exporter ("" for the
+	// defaults), to measure a documented profile such as the large-cluster one.
+	exporterConfig string
 }
 
 func main() { os.Exit(runMain()) }
@@ -64,6 +67,7 @@ func runMain() int {
 	var stubShards int
 	flag.StringVar(&o.exporter, "exporter", "bin/exporter", "elasticache-exporter binary to measure (build it with `make build`)")
 	flag.StringVar(&o.redisExporter, "redis-exporter", "/usr/bin/prometheus-redis-exporter", "redis_exporter binary, the baseline (Debian package prometheus-redis-exporter); \"\" skips it")
+	flag.StringVar(&o.exporterConfig, "exporter-config", "", "a --config.file for elasticache-exporter (\"\" runs it with the defaults), e.g. bench/scale/large-cluster.yml")
 	flag.StringVar(&sizes, "sizes", "300,1500,3000", "cluster sizes in nodes, comma-separated; each a multiple of -nodes-per-shard")
 	flag.IntVar(&o.nodesPerShard, "nodes-per-shard", 3, "nodes per shard: a primary and its replicas")
 	flag.StringVar(&o.stubHost, "stub-host", "::1", "loopback address of the stub's nodes: ::1 (default: on a shared machine, other tests' clients dial free-looking 127.0.0.1 ports and land on the stub's thousands of listeners) or 127.0.0.1")

@@ -205,7 +205,11 @@ func measureOurs(ctx context.Context, o options, stub *stubProcess, mode connMod
 		return nil, err
 	}
 	d, err := startDaemon(o.exporter, func(listen string) []string {
-		return []string{"--redis.addr=" + stub.ready.Seed, "--web.listen-address=" + listen, "--log.level=warn"}
+		args := []string{"--redis.addr=" + stub.ready.Seed, "--web.listen-address=" + listen, "--log.level=warn"}
+		if o.exporterConfig != "" {
+			args = append(args, "--config.file="+o.exporterConfig)
+		}
+		return args
 	}, logPath)
 	if err != nil {
 		return nil, err

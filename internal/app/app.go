@@ -138,6 +138,10 @@ func New(ctx context.Context, load Loader, logger *slog.Logger) (*App, error) {
 		Topology:    func() *topology.Topology { return a.assign.Filter(a.discovery.Current()) },
 		Acquire:     func() collect.ClientLease { return a.pool.Acquire() },
 		Concurrency: func() int { return a.config().Scrape.Concurrency },
+		Latency: func() collect.LatencyPolicy {
+			l := a.config().Scrape.Latency
+			return collect.LatencyPolicy{Percentiles: l.Percentiles, Histogram: l.Histogram, Spikes: l.Spikes, Interval: l.Interval}
+		},
 		CommandStats: func() collect.CommandStatsPolicy {
 			c := a.config().Scrape.CommandStats
 			return collect.CommandStatsPolicy{Disabled: !c.Enabled, PrimariesOnly: c.PrimariesOnly, TopN: c.TopN}

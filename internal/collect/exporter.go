@@ -65,6 +65,9 @@ type Options struct {
 	// OnTopologyDoubt is called when a node fails or reports a role that
 	// discovery does not know (typically Discoverer.Trigger).
 	OnTopologyDoubt func()
+	// Latency says which latency reads ride with INFO (nil:
+	// DefaultLatencyPolicy).
+	Latency func() LatencyPolicy
 	// CommandStats bounds the per-command families (nil: all of them).
 	CommandStats func() CommandStatsPolicy
 	// Self is gathered once per round into the same exposition: the Go,
@@ -123,6 +126,7 @@ func New(opts Options) *Exporter {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	e := &Exporter{opts: opts, running: map[string]bool{}}
+	e.legacy.latency = opts.Latency
 	e.redis = &redisCollector{state: newReplicationState(), onDoubt: opts.OnTopologyDoubt, logger: opts.Logger, commands: opts.CommandStats}
 	e.collectors = append([]Collector{e.redis}, opts.Collectors...)
 	return e
