@@ -70,6 +70,8 @@ type encoder struct {
 	dropped  int
 	firstErr error
 	line     []byte
+	// tmp is reused for the histograms and summaries expfmt writes.
+	tmp bytes.Buffer
 	// sizeHint is each family's size in the previous round: buffers
 	// start at it instead of growing by doubling (a third of a round's
 	// garbage at 1,500 nodes). sizes records this round's.
@@ -242,12 +244,12 @@ func (e *encoder) writeSample(f *familyBuf, pb *dto.Metric) error {
 	default:
 		// Histograms and summaries are rare here (the slow log's): expfmt
 		// writes them, and the family header it adds is cut off.
-		var tmp bytes.Buffer
+		e.tmp.Reset()
 		name, typ := f.name, f.typ
-		if _, err := expfmt.MetricFamilyToText(&tmp, &dto.MetricFamily{Name: &name, Type: &typ, Metric: []*dto.Metric{pb}}); err != nil {
+		if _, err := expfmt.MetricFamilyToText(&e.tmp, &dto.MetricFamily{Name: &name, Type: &typ, Metric: []*dto.Metric{pb}}); err != nil {
 			return err
 		}
-		body := tmp.Bytes()
+		body := e.tmp.Bytes()
 		if i := bytes.Index(body, []byte("\n"+name)); i >= 0 {
 			body = body[i+1:]
 		}
