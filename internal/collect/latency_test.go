@@ -227,6 +227,20 @@ func TestLatencySnapshotServedWithinInterval(t *testing.T) {
 	}
 }
 
+// TestReadNodeWrongPasswordFailsTheNode: a connection the node refuses
+// (WRONGPASS) fails the read, although go-redis reports it for the
+// pipeline and not for its commands.
+func TestReadNodeWrongPasswordFailsTheNode(t *testing.T) {
+	s := redistest.Standalone(t, redistest.Options{Password: "right"})
+	o := s.ClientOptions()
+	o.Protocol, o.Password, o.MaxRetries = 2, "wrong", -1
+	c := redis.NewClient(o)
+	defer c.Close()
+	if read := readNode(context.Background(), c, nodeOf(s), false, &legacyInfo{}); read.Err == nil {
+		t.Fatalf("a node that refused the password read as up (INFO %d fields)", len(read.Info.Fields))
+	}
+}
+
 // TestReadNodeIOErrorFailsTheNode: a node that stops answering is down,
 // whatever the LATENCY commands in the same pipeline did.
 func TestReadNodeIOErrorFailsTheNode(t *testing.T) {

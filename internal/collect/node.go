@@ -315,7 +315,10 @@ func readInfo(ctx context.Context, c *redis.Client, req nodeRequest) (nodeReplie
 		}
 		rep.clusterInfo = clusterCmd.Val()
 	}
-	if err != nil && !isErrorReply(err) {
+	// A LATENCY command's own error reply leaves only its reply out. Any
+	// other error, also a server's (WRONGPASS while connecting, which
+	// go-redis does not stamp on the commands), fails the read.
+	if err != nil && !isReplyOf(err, histogramCmd) && !isReplyOf(err, latestCmd) {
 		return rep, err
 	}
 	rep.info = infoCmd.Val()
@@ -335,11 +338,10 @@ func latencyReply(cmd *redis.Cmd) (any, error) {
 	return cmd.Val(), nil
 }
 
-// isErrorReply reports whether err is the node's answer (an error reply)
-// rather than a failure to talk to it.
-func isErrorReply(err error) bool {
+// isReplyOf reports whether err is cmd's own error reply.
+func isReplyOf(err error, cmd *redis.Cmd) bool {
 	var rerr redis.Error
-	return errors.As(err, &rerr)
+	return cmd != nil && cmd.Err() == err && errors.As(err, &rerr)
 }
 
 func isArgumentError(msg string) bool {
