@@ -77,7 +77,7 @@ func TestInvalidUTF8ErrorReplyKeepsScrapesWhole(t *testing.T) {
 				}
 			}
 		}
-		if complaint := promtoolCheck(t, res.body); complaint != "" {
+		if complaint := promtoolCheckCompat(t, res.body); complaint != "" {
 			t.Errorf("scrape %d: promtool check metrics: %s", i+1, complaint)
 		}
 		if i == 0 {
