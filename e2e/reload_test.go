@@ -79,39 +79,7 @@ func TestReloadsDuringScrapesKeepNodesUp(t *testing.T) {
 		}
 	})
 
-	var (
-		mu       sync.Mutex
-		done     int
-		failures []string
-	)
-	var wg sync.WaitGroup
-	for range scrapers {
-		wg.Go(func() {
-			client := newScrapeClient(30 * time.Second)
-			for {
-				mu.Lock()
-				if done >= scrapes || ctx.Err() != nil {
-					mu.Unlock()
-					return
-				}
-				done++
-				mu.Unlock()
-				res, err := scrapeMetrics(ctx, client, url, "10")
-				p := ""
-				if err != nil {
-					p = err.Error()
-				} else {
-					p = res.problem(nodes)
-				}
-				if p != "" {
-					mu.Lock()
-					failures = append(failures, p)
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	wg.Wait()
+	done, failures := scrapeConcurrently(ctx, url, nodes, scrapers, scrapes)
 	close(stopReloads)
 	reloaders.Wait()
 	t.Logf("%d scrapes during %d SIGHUPs and %d POST /-/reload; %d scrapes wrong", done, sighups.Load(), posts.Load(), len(failures))

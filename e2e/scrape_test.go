@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -188,4 +189,40 @@ func waitAllUp(t *testing.T, exporter *daemon, nodes []string) {
 		}
 		return res.problem(nodes)
 	})
+}
+
+// scrapeConcurrently runs scrapes well-behaved scrapes (10 s deadline) of
+// url from scrapers clients at once, until all ran or ctx ends, and
+// returns how many ran and what was wrong with the answers (res.problem).
+func scrapeConcurrently(ctx context.Context, url string, nodes []string, scrapers, scrapes int) (done int, failures []string) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range scrapers {
+		wg.Go(func() {
+			client := newScrapeClient(30 * time.Second)
+			for {
+				mu.Lock()
+				if done >= scrapes || ctx.Err() != nil {
+					mu.Unlock()
+					return
+				}
+				done++
+				mu.Unlock()
+				res, err := scrapeMetrics(ctx, client, url, "10")
+				p := ""
+				if err != nil {
+					p = err.Error()
+				} else {
+					p = res.problem(nodes)
+				}
+				if p != "" {
+					mu.Lock()
+					failures = append(failures, p)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return done, failures
 }
