@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/promtest"
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
@@ -19,43 +21,10 @@ func testRecorder(keepArgs bool) *Recorder {
 		config.LogsConfig{HistorySize: 1000})
 }
 
-// sample sums the samples of a metric family whose labels include want
-// (a histogram counts its observations).
+// sample sums the samples of a metric family whose labels include want.
 func sample(t testing.TB, c prometheus.Collector, name string, want map[string]string) float64 {
 	t.Helper()
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(c)
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatalf("gather: %v", err)
-	}
-	var sum float64
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	metrics:
-		for _, m := range mf.GetMetric() {
-			have := map[string]string{}
-			for _, l := range m.GetLabel() {
-				have[l.GetName()] = l.GetValue()
-			}
-			for k, v := range want {
-				if have[k] != v {
-					continue metrics
-				}
-			}
-			switch {
-			case m.Counter != nil:
-				sum += m.GetCounter().GetValue()
-			case m.Gauge != nil:
-				sum += m.GetGauge().GetValue()
-			case m.Histogram != nil:
-				sum += float64(m.GetHistogram().GetSampleCount())
-			}
-		}
-	}
-	return sum
+	return promtest.Sum(t, c, name, want)
 }
 
 // exposition renders everything the collectors export, as Prometheus would
