@@ -5,11 +5,10 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/elasticache-exporter/elasticache-exporter/internal/promtest"
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/promtest"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
 )
 
