@@ -5,9 +5,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/elasticache-exporter/elasticache-exporter/internal/promtest"
-
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/promtest"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/slowlog"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
 )
