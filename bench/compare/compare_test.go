@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/elasticache-exporter/elasticache-exporter/bench/benchutil"
 )
 
 func readTestdata(t testing.TB, name string) string {
@@ -177,11 +179,11 @@ func TestFormatCallsEscapesPipes(t *testing.T) {
 
 func TestLogMessage(t *testing.T) {
 	line := `time="2026-11-25T18:42:45Z" level=info msg="Redis Metrics Exporter 1.45.0-2+b4    build date: 20230409"`
-	if got := logMessage(line); got != "Redis Metrics Exporter 1.45.0-2+b4 build date: 20230409" {
+	if got := benchutil.LogMessage(line); got != "Redis Metrics Exporter 1.45.0-2+b4 build date: 20230409" {
 		t.Errorf("logMessage = %q", got)
 	}
-	if got := logMessage("plain"); got != "plain" {
-		t.Errorf("logMessage(plain) = %q", got)
+	if got := benchutil.LogMessage("plain"); got != "plain" {
+		t.Errorf("benchutil.LogMessage(plain) = %q", got)
 	}
 }
 

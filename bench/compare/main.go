@@ -28,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/elasticache-exporter/elasticache-exporter/bench/benchutil"
 	"github.com/elasticache-exporter/elasticache-exporter/bench/scale/mdsection"
 )
 
@@ -96,21 +97,21 @@ func runMain() int {
 
 func compare(ctx context.Context, o options) (*report, error) {
 	var err error
-	if o.exporter, err = resolveBinary(o.exporter, "-exporter", "run `make build`"); err != nil {
+	if o.exporter, err = benchutil.ResolveBinary(o.exporter, "-exporter", "run `make build`"); err != nil {
 		return nil, err
 	}
-	if o.redisExporter, err = resolveBinary(o.redisExporter, "-redis-exporter", "install the Debian package prometheus-redis-exporter (`make deps`)"); err != nil {
+	if o.redisExporter, err = benchutil.ResolveBinary(o.redisExporter, "-redis-exporter", "install the Debian package prometheus-redis-exporter (`make deps`)"); err != nil {
 		return nil, err
 	}
-	if o.redisServer, err = resolveBinary(o.redisServer, "-redis-server", "install redis-server (`make deps`)"); err != nil {
+	if o.redisServer, err = benchutil.ResolveBinary(o.redisServer, "-redis-server", "install redis-server (`make deps`)"); err != nil {
 		return nil, err
 	}
-	r := &report{started: time.Now(), opts: o, machine: describeMachine()}
+	r := &report{started: time.Now(), opts: o, machine: benchutil.DescribeMachine()}
 	r.versions = map[string]string{
-		"elasticache-exporter": firstLine(commandOutput(o.exporter, "--version")),
-		"redis_exporter":       logMessage(firstLine(commandOutput(o.redisExporter, "-version"))),
-		"redis-server":         firstLine(commandOutput(o.redisServer, "--version")),
-		"go":                   firstLine(commandOutput("go", "version")),
+		"elasticache-exporter": benchutil.FirstLine(benchutil.CommandOutput(o.exporter, "--version")),
+		"redis_exporter":       benchutil.LogMessage(benchutil.FirstLine(benchutil.CommandOutput(o.redisExporter, "-version"))),
+		"redis-server":         benchutil.FirstLine(benchutil.CommandOutput(o.redisServer, "--version")),
+		"go":                   benchutil.FirstLine(benchutil.CommandOutput("go", "version")),
 	}
 
 	if o.goBench {
@@ -255,35 +256,6 @@ func waitReplicasCaughtUp(ctx context.Context, g *group) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return fmt.Errorf("replicas did not catch up with the primary within 30s")
-}
-
-func resolveBinary(path, flagName, fix string) (string, error) {
-	p, err := exec.LookPath(path)
-	if err != nil {
-		return "", fmt.Errorf("%s %s: %v; %s", flagName, path, err, fix)
-	}
-	return filepath.Abs(p)
-}
-
-func commandOutput(name string, args ...string) string {
-	out, _ := exec.Command(name, args...).CombinedOutput()
-	return strings.TrimSpace(string(out))
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return strings.TrimSpace(line)
-}
-
-// logMessage is the msg="…" of a logfmt line (redis_exporter prints its
-// version as a log line), or the line itself.
-func logMessage(line string) string {
-	_, msg, ok := strings.Cut(line, `msg="`)
-	if !ok {
-		return line
-	}
-	msg, _, _ = strings.Cut(msg, `"`)
-	return strings.Join(strings.Fields(msg), " ")
 }
 
 // filterBench keeps the lines of `go test -bench` output a reader needs.

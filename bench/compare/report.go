@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -288,33 +287,4 @@ func formatCalls(calls map[string]float64) string {
 		parts[i] = fmt.Sprintf("`%s` %s", strings.ReplaceAll(c, "|", `\|`), strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", calls[c]), "0"), "."))
 	}
 	return strings.Join(parts, ", ")
-}
-
-// describeMachine is nproc, the CPU model, memory and the kernel.
-func describeMachine() string {
-	model := "unknown CPU"
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				model = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	mem := ""
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && k == "MemTotal" {
-				var kb int64
-				if _, err := fmt.Sscanf(strings.TrimSpace(v), "%d", &kb); err == nil {
-					mem = fmt.Sprintf(", %.1f GiB RAM", float64(kb)/(1<<20))
-				}
-			}
-		}
-	}
-	kernel := ""
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		kernel = ", Linux " + strings.TrimSpace(string(b))
-	}
-	return fmt.Sprintf("%d CPUs (nproc), %s%s%s, %s/%s", runtime.NumCPU(), model, mem, kernel, runtime.GOOS, runtime.GOARCH)
 }

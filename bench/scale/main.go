@@ -29,7 +29,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
@@ -37,6 +36,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/elasticache-exporter/elasticache-exporter/bench/benchutil"
 	"github.com/elasticache-exporter/elasticache-exporter/bench/scale/mdsection"
 	"github.com/elasticache-exporter/elasticache-exporter/bench/stubcluster"
 )
@@ -147,11 +147,11 @@ func parseSizes(s string, perShard int) ([]int, error) {
 
 func run(ctx context.Context, o options) (*report, error) {
 	var err error
-	if o.exporter, err = resolveBinary(o.exporter, "-exporter", "run `make build`"); err != nil {
+	if o.exporter, err = benchutil.ResolveBinary(o.exporter, "-exporter", "run `make build`"); err != nil {
 		return nil, err
 	}
 	if o.redisExporter != "" {
-		if o.redisExporter, err = resolveBinary(o.redisExporter, "-redis-exporter", "install the Debian package prometheus-redis-exporter (`make deps`), or pass -redis-exporter ''"); err != nil {
+		if o.redisExporter, err = benchutil.ResolveBinary(o.redisExporter, "-redis-exporter", "install the Debian package prometheus-redis-exporter (`make deps`), or pass -redis-exporter ''"); err != nil {
 			return nil, err
 		}
 	}
@@ -165,13 +165,13 @@ func run(ctx context.Context, o options) (*report, error) {
 	}
 	defer os.RemoveAll(dir)
 
-	r := &report{started: time.Now(), opts: o, machine: describeMachine(), loadStart: loadAverage(), commit: gitDescribe()}
+	r := &report{started: time.Now(), opts: o, machine: benchutil.DescribeMachine(), loadStart: loadAverage(), commit: gitDescribe()}
 	r.versions = map[string]string{
-		"elasticache-exporter": firstLine(commandOutput(o.exporter, "--version")),
-		"go":                   firstLine(commandOutput("go", "version")),
+		"elasticache-exporter": benchutil.FirstLine(benchutil.CommandOutput(o.exporter, "--version")),
+		"go":                   benchutil.FirstLine(benchutil.CommandOutput("go", "version")),
 	}
 	if o.redisExporter != "" {
-		r.versions["redis_exporter"] = logMessage(firstLine(commandOutput(o.redisExporter, "-version")))
+		r.versions["redis_exporter"] = benchutil.LogMessage(benchutil.FirstLine(benchutil.CommandOutput(o.redisExporter, "-version")))
 	}
 	for _, n := range o.sizes {
 		res, err := measureSize(ctx, o, self, dir, n)
@@ -229,39 +229,10 @@ func measureSize(ctx context.Context, o options, self, dir string, n int) (*size
 	return res, nil
 }
 
-func resolveBinary(path, flagName, fix string) (string, error) {
-	p, err := exec.LookPath(path)
-	if err != nil {
-		return "", fmt.Errorf("%s %s: %v; %s", flagName, path, err, fix)
-	}
-	return filepath.Abs(p)
-}
-
-func commandOutput(name string, args ...string) string {
-	out, _ := exec.Command(name, args...).CombinedOutput()
-	return strings.TrimSpace(string(out))
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return strings.TrimSpace(line)
-}
-
-// logMessage is the msg="…" of a logfmt line (redis_exporter prints its
-// version as a log line), or the line itself.
-func logMessage(line string) string {
-	_, msg, ok := strings.Cut(line, `msg="`)
-	if !ok {
-		return line
-	}
-	msg, _, _ = strings.Cut(msg, `"`)
-	return strings.Join(strings.Fields(msg), " ")
-}
-
 // gitDescribe names the commit measured, "-dirty" when the tree has
 // uncommitted changes (others edit the tree while benchmarks run).
 func gitDescribe() string {
-	out := commandOutput("git", "describe", "--always", "--dirty", "--abbrev=12")
+	out := benchutil.CommandOutput("git", "describe", "--always", "--dirty", "--abbrev=12")
 	if out == "" || strings.Contains(out, "fatal") {
 		return "unknown"
 	}

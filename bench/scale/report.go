@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -305,32 +304,6 @@ func joinAnd(xs []string) string {
 		return xs[0]
 	}
 	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
-}
-
-// describeMachine is nproc, the CPU model, memory and the kernel.
-func describeMachine() string {
-	model := "unknown CPU"
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				model = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	mem := ""
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && k == "MemTotal" {
-				var kb int64
-				if _, err := fmt.Sscanf(strings.TrimSpace(v), "%d", &kb); err != nil {
-					kb = 0
-				}
-				mem = fmt.Sprintf(", %.1f GiB RAM", float64(kb)/(1<<20))
-			}
-		}
-	}
-	return fmt.Sprintf("%d CPUs (nproc), %s%s, %s/%s", runtime.NumCPU(), model, mem, runtime.GOOS, runtime.GOARCH)
 }
 
 // loadAverage is /proc/loadavg's 1-minute figure: how busy the shared
