@@ -40,4 +40,7 @@ E2E_K8S_DIR=$dir "$GO" test -count=1 -timeout 15m -run '^TestChartOnAPIServer$' 
 # Leader election on a real Lease: one holder at a time, takeover within the
 # lease duration when the holder stops or dies.
 E2E_K8S_DIR=$dir "$GO" test -tags k8s -count=1 -timeout 5m -v ./internal/leader/
+# Two daemons on one Lease and one CloudWatch emulator: only the holder calls
+# GetMetricData; the other takes over when it stops.
+E2E_K8S_DIR=$dir "$GO" test -tags k8s -count=1 -timeout 5m -run '^TestOneLeaseHolderDoesCloudWatch$' -v ./internal/app/
 echo "e2e-k8s: passed in $(($(date +%s) - began))s"

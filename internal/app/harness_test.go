@@ -42,6 +42,9 @@ type running struct {
 	app  *App
 	srv  *httptest.Server
 	logs *lockedBuffer
+	// stop ends the daemon (its background work included) before the
+	// test does; it is idempotent.
+	stop func()
 }
 
 // startApp builds the daemon from cfg (after defaults), starts discovery,
@@ -83,13 +86,17 @@ func startAppNoWait(t *testing.T, edit func(c *config.Config)) *running {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
-	t.Cleanup(func() {
-		srv.Close()
-		cancel()
-		wait()
-		a.Close()
-	})
-	return &running{app: a, srv: srv, logs: logs}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			srv.Close()
+			cancel()
+			wait()
+			a.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return &running{app: a, srv: srv, logs: logs, stop: stop}
 }
 
 // scrape fetches /metrics and parses it.
