@@ -604,3 +604,27 @@ func TestIRSAAnnotation(t *testing.T) {
 		t.Error("cluster-mode-disabled-values.yaml enables the PodDisruptionBudget and NetworkPolicy; not rendered")
 	}
 }
+
+// With a memory limit the exporter gets GOMEMLIMIT from it (downward API),
+// so the Go runtime collects harder near the limit instead of being
+// OOM-killed; without one, nothing is set.
+func TestGOMEMLIMITFollowsTheMemoryLimit(t *testing.T) {
+	goMemLimit := func(r *rendered) *corev1.EnvVar {
+		for _, c := range r.pod().Spec.Containers {
+			for i := range c.Env {
+				if c.Env[i].Name == "GOMEMLIMIT" {
+					return &c.Env[i]
+				}
+			}
+		}
+		return nil
+	}
+	limited := render(t, "-f", filepath.Join(chartDir, "ci", "cluster-mode-disabled-values.yaml"), "--set", "resources.limits.memory=512Mi")
+	e := goMemLimit(limited)
+	if e == nil || e.ValueFrom == nil || e.ValueFrom.ResourceFieldRef == nil || e.ValueFrom.ResourceFieldRef.Resource != "limits.memory" {
+		t.Fatalf("with a memory limit: GOMEMLIMIT = %+v, want it from resourceFieldRef limits.memory", e)
+	}
+	if e := goMemLimit(render(t, "-f", filepath.Join(chartDir, "ci", "cluster-mode-disabled-values.yaml"), "--set", "resources.limits.memory=null")); e != nil {
+		t.Fatalf("without a memory limit GOMEMLIMIT is set: %+v", e)
+	}
+}

@@ -66,8 +66,17 @@ spec:
         {{- range .Values.extraArgs }}
         - {{ . | quote }}
         {{- end }}
-      {{- if or $sharding $lease .Values.extraEnv .Values.env }}
+      {{- $memoryLimit := dig "limits" "memory" "" (.Values.resources | default dict) }}
+      {{- if or $sharding $lease $memoryLimit .Values.extraEnv .Values.env }}
       env:
+        {{- if $memoryLimit }}
+        {{- /* The Go runtime collects harder as the heap nears the container's
+               memory limit instead of being OOM-killed past it. */}}
+        - name: GOMEMLIMIT
+          valueFrom:
+            resourceFieldRef:
+              resource: limits.memory
+        {{- end }}
         {{- if or $sharding $lease }}
         - name: POD_NAME
           valueFrom:
