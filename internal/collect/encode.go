@@ -130,6 +130,12 @@ func (e *encoder) drop(err error) {
 
 // add checks and formats one sample. It reports whether it was kept.
 func (e *encoder) add(m prometheus.Metric) bool {
+	if m == nil || m.Desc() == nil {
+		e.mu.Lock()
+		e.drop(fmt.Errorf("a nil metric"))
+		e.mu.Unlock()
+		return false
+	}
 	meta := metaOf(m.Desc())
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -320,6 +320,25 @@ func (e *Exporter) readOne(ctx context.Context, lease ClientLease, node topology
 	read = readNode(ctx, lease.Client(node.Addr, node.ServerName), node, cluster, &e.legacy)
 }
 
+// addFrom encodes one metric a collector sent. Whatever it sends cannot
+// stop the process: a metric that panics while being written fails its
+// collector, and the rest of what it sends is still taken.
+func (e *Exporter) addFrom(run *collectorRun, enc *encoder, m prometheus.Metric) {
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	defer func() {
+		if p := recover(); p != nil {
+			e.opts.Logger.Error("encoding a collector's metric panicked", "collector", run.name, "panic", fmt.Sprint(p))
+			if run.err == nil {
+				run.err = fmt.Errorf("collector %s sent a metric that could not be encoded: %v", run.name, p)
+			}
+		}
+	}()
+	if !run.closed && enc.add(m) {
+		run.series++
+	}
+}
+
 // collectorRun is one collector's part of a round.
 type collectorRun struct {
 	name string
@@ -412,11 +431,7 @@ func (e *Exporter) runOne(ctx context.Context, c Collector, in *Input, run *coll
 	go func() {
 		defer close(drained)
 		for m := range ch {
-			run.mu.Lock()
-			if !run.closed && enc.add(m) {
-				run.series++
-			}
-			run.mu.Unlock()
+			e.addFrom(run, enc, m)
 		}
 	}()
 	var err error

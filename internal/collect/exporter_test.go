@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -306,6 +307,34 @@ func TestNodeSeriesOutliveTheDeadline(t *testing.T) {
 		ss := samples(t, e.Gather(context.Background(), MinRoundTimeout))
 		if v := value(t, ss, "redis_up", map[string]string{"node": s.Addr}); v != 1 {
 			t.Fatalf("round %d: redis_up = %v", i, v)
+		}
+	}
+}
+
+// badMetric panics when it is written.
+type badMetric struct{ d *prometheus.Desc }
+
+func (b badMetric) Desc() *prometheus.Desc { return b.d }
+func (badMetric) Write(*dto.Metric) error  { panic("broken metric") }
+
+// A collector that sends a nil metric or one that panics while being
+// written fails alone; the process and the other series go on.
+func TestBrokenMetricsFailTheirCollectorOnly(t *testing.T) {
+	s := redistest.Standalone(t, redistest.Options{})
+	d := prometheus.NewDesc("test_broken", "Broken.", nil, nil)
+	broken := CollectorFunc{CollectorName: "broken", Fn: func(_ context.Context, _ *Input, ch chan<- prometheus.Metric) error {
+		ch <- nil
+		ch <- badMetric{d}
+		return nil
+	}}
+	e := testExporter(t, []string{s.Addr}, broken)
+	for i := range 2 {
+		ss := samples(t, e.Gather(context.Background(), 5*time.Second))
+		if v := value(t, ss, "redis_up", map[string]string{"node": s.Addr}); v != 1 {
+			t.Fatalf("round %d: redis_up = %v", i, v)
+		}
+		if v := value(t, ss, "elasticache_exporter_scrape_collector_success", map[string]string{"collector": "broken"}); v != 0 {
+			t.Fatalf("round %d: collector_success{broken} = %v, want 0", i, v)
 		}
 	}
 }
