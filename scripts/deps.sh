@@ -2,7 +2,8 @@
 # Installs what builds, tests and the demo need on a fresh machine: Debian's
 # redis-server, prometheus (promtool), prometheus-alertmanager (amtool),
 # prometheus-redis-exporter (the benchmark's baseline), ca-certificates (the
-# image's CA bundle), podman with runc (the image test runs the image), helm
+# image's CA bundle), podman with runc (the image test runs the image), chromium
+# (the status page's browser test), helm
 # and the Go modules. It runs apt-get update once, and only when something is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,8 @@ command -v curl >/dev/null || need+=(curl)
 # The image test loads the OCI archive into podman and runs it with runc.
 command -v podman >/dev/null || need+=(podman)
 command -v runc >/dev/null || need+=(runc)
+# The status page's browser test renders / in Debian's headless chromium.
+command -v chromium >/dev/null || need+=(chromium)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "deps: installing Debian packages: ${need[*]}"
