@@ -19,8 +19,8 @@ type Web struct {
 }
 
 // ownRoutes are the exporter's other endpoints; the telemetry path must not
-// shadow one of them (or the landing page at /).
-var ownRoutes = []string{"/", "/probe", "/healthz", "/readyz", "/-/reload", "/rules", "/api/v1/topology", "/api/v1/slowlog", "/api/v1/events"}
+// shadow one of them (or the status page at /).
+var ownRoutes = []string{"/", "/probe", "/healthz", "/readyz", "/-/reload", "/rules", "/api/v1/topology", "/api/v1/slowlog", "/api/v1/events", "/api/v1/status"}
 
 var telemetryPathPattern = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+$`)
 
