@@ -77,6 +77,9 @@ func (a *App) addSlowlog(ctx context.Context, cfg *config.Config, opts *collect.
 	rec := slowlog.NewRecorder(cfg.Redis.ClientName, cfg.Slowlog, cfg.Logs)
 	a.apis["slowlog"] = web.SlowlogHandler(rec)
 	a.apis["events"] = web.EventsHandler(rec)
+	// Measured failovers join the event history; the engine-log failover
+	// lines, when tailed, narrow their start.
+	opts.OnFailover, opts.FailoverSignals = rec.RecordFailover, rec.FailoverSignals
 	// Series of nodes that left the group go at the next discovery.
 	a.discovery.OnChange(func(_, t *topology.Topology) { rec.SetTopology(t) })
 	if cfg.Slowlog.Enabled {

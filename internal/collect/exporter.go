@@ -70,6 +70,11 @@ type Options struct {
 	Latency func() LatencyPolicy
 	// CommandStats bounds the per-command families (nil: all of them).
 	CommandStats func() CommandStatsPolicy
+	// OnFailover receives every failover a round measured (failover.go);
+	// FailoverSignals lists the engine-log failover lines, read only when
+	// a failover completes. Both may be nil.
+	OnFailover      func(Failover)
+	FailoverSignals func() []FailoverSignal
 	// Self is gathered once per round into the same exposition: the Go,
 	// process and build metrics.
 	Self   prometheus.Gatherer
@@ -127,7 +132,9 @@ func New(opts Options) *Exporter {
 	}
 	e := &Exporter{opts: opts, running: map[string]bool{}}
 	e.legacy.latency = opts.Latency
-	e.redis = &redisCollector{state: newReplicationState(), onDoubt: opts.OnTopologyDoubt, logger: opts.Logger, commands: opts.CommandStats}
+	state := newReplicationState()
+	state.signals = opts.FailoverSignals
+	e.redis = &redisCollector{state: state, onDoubt: opts.OnTopologyDoubt, logger: opts.Logger, commands: opts.CommandStats, onFailover: opts.OnFailover}
 	e.collectors = append([]Collector{e.redis}, opts.Collectors...)
 	return e
 }

@@ -21,6 +21,8 @@ type redisCollector struct {
 	onDoubt  func()
 	logger   *slog.Logger
 	commands func() CommandStatsPolicy
+	// onFailover, when set, receives every failover a round measured.
+	onFailover func(Failover)
 }
 
 // CommandStatsPolicy bounds the four per-node × per-command families of
@@ -67,6 +69,7 @@ func (c *redisCollector) Update(_ context.Context, in *Input, ch chan<- promethe
 	for shard, n := range view.failovers {
 		emit(prometheus.MustNewConstMetric(failoversDesc, prometheus.CounterValue, n, LabelValue(shard)))
 	}
+	c.failoversMeasured(view, emit)
 	for role, n := range roles {
 		emit(prometheus.MustNewConstMetric(nodesDesc, prometheus.GaugeValue, n, string(role)))
 	}
@@ -77,6 +80,26 @@ func (c *redisCollector) Update(_ context.Context, in *Input, ch chan<- promethe
 		return fmt.Errorf("none of the %d nodes answered", len(in.Nodes))
 	}
 	return nil
+}
+
+// failoversMeasured emits the failover histogram and last-failover time of
+// every shard, and hands each failover this round completed to onFailover.
+func (c *redisCollector) failoversMeasured(view replicationView, emit func(prometheus.Metric)) {
+	for shard, st := range view.failoverStats {
+		emit(prometheus.MustNewConstHistogram(failoverDurationDesc, st.count, st.sum, st.buckets, LabelValue(shard)))
+		if !st.last.IsZero() {
+			emit(prometheus.MustNewConstMetric(lastFailoverDesc, prometheus.GaugeValue, float64(st.last.UnixNano())/1e9, LabelValue(shard)))
+		}
+	}
+	for _, f := range view.measured {
+		if c.logger != nil {
+			c.logger.Info("failover measured", "shard", f.Shard, "old_primary", f.OldPrimary, "new_primary", f.NewPrimary,
+				"duration_seconds", f.Duration.Seconds(), "start_source", f.Source, "replicas_unlinked", f.Unlinked)
+		}
+		if c.onFailover != nil {
+			c.onFailover(f)
+		}
+	}
 }
 
 // emitNodes emits every node's series. A panic while building one node's

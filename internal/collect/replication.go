@@ -30,10 +30,15 @@ type replicationState struct {
 	// linkDownSeen is when a scrape first saw a replica's link down, for
 	// when Redis itself reports no time.
 	linkDownSeen map[string]time.Time
+	// failover measures each failover's duration (failover.go); signals,
+	// when set, lists the engine-log failover lines.
+	failover *failoverTracker
+	signals  func() []FailoverSignal
 }
 
 func newReplicationState() *replicationState {
-	return &replicationState{primaryOf: map[string]string{}, failovers: map[string]float64{}, history: map[string][]offsetSample{}, linkDownSeen: map[string]time.Time{}}
+	return &replicationState{primaryOf: map[string]string{}, failovers: map[string]float64{}, history: map[string][]offsetSample{},
+		linkDownSeen: map[string]time.Time{}, failover: newFailoverTracker(DefaultFailoverMaxWait)}
 }
 
 // replicationView is one scrape's replication picture.
@@ -44,13 +49,18 @@ type replicationView struct {
 	linkDownSeconds map[string]float64
 	failovers       map[string]float64 // by shard, cumulative
 	roleMismatch    bool               // a scrape saw roles discovery does not know: rediscover
+	// measured are the failovers this round completed; failoverStats the
+	// duration histogram of every shard seen.
+	measured      []Failover
+	failoverStats map[string]failoverStats
 }
 
 // observe updates the state with one scrape's results.
 func (s *replicationState) observe(reads []NodeRead) replicationView {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	view := replicationView{lagBytes: map[string]float64{}, lagSeconds: map[string]float64{}, linkDownSeconds: map[string]float64{}, failovers: map[string]float64{}}
+	view := replicationView{lagBytes: map[string]float64{}, lagSeconds: map[string]float64{}, linkDownSeconds: map[string]float64{},
+		failovers: map[string]float64{}, failoverStats: map[string]failoverStats{}}
 	byShard := map[string][]*NodeRead{}
 	for i := range reads {
 		r := &reads[i]
@@ -62,6 +72,9 @@ func (s *replicationState) observe(reads []NodeRead) replicationView {
 	for shard, rs := range byShard {
 		if _, ok := s.failovers[shard]; !ok {
 			s.failovers[shard] = 0
+		}
+		if f, ok := s.failover.observe(shard, rs, s.signals); ok {
+			view.measured = append(view.measured, f)
 		}
 		primary := pickPrimary(rs)
 		if primary != nil {
@@ -104,6 +117,9 @@ func (s *replicationState) observe(reads []NodeRead) replicationView {
 	}
 	for k, v := range s.failovers {
 		view.failovers[k] = v
+	}
+	for k, st := range s.failover.shards {
+		view.failoverStats[k] = st.stats()
 	}
 	return view
 }

@@ -73,6 +73,14 @@ type EngineEvent struct {
 	Message     string    `json:"message,omitempty"`
 	// Raw holds a line that parsed in neither format.
 	Raw string `json:"raw,omitempty"`
+	// The fields below are set on a failover the exporter measured
+	// (RecordFailover) and on nothing else: Source says where its start
+	// came from (SourceScrape or SourceEngineLog), DurationSeconds is the
+	// measured duration, Node the new primary.
+	Source          string  `json:"source,omitempty"`
+	DurationSeconds float64 `json:"duration_seconds,omitempty"`
+	OldPrimary      string  `json:"old_primary,omitempty"`
+	NewPrimary      string  `json:"new_primary,omitempty"`
 }
 
 // SlowQuery selects recent slow entries; empty fields match everything.
