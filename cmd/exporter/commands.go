@@ -20,6 +20,8 @@ type commands struct {
 	provisionPlan, provisionApply, provisionOutputs *kingpin.CmdClause
 	specFile                                        *string
 	showSecrets, jsonOutput                         *bool
+	doctor                                          *kingpin.CmdClause
+	doctorOutput                                    *string
 }
 
 func registerCommands(ka *kingpin.Application) *commands {
@@ -35,10 +37,15 @@ func registerCommands(ka *kingpin.Application) *commands {
 	c.specFile = pr.Flag("spec", "Spec file (YAML, the seed module's variable names).").String()
 	c.showSecrets = c.provisionOutputs.Flag("show-secrets", "Put the AUTH token into redis_connection_string instead of <redacted>.").Bool()
 	c.jsonOutput = c.provisionOutputs.Flag("json", "Print the outputs as JSON.").Bool()
+	c.doctor = ka.Command("doctor", "Check, in order, the configuration, every endpoint (DNS, TCP, TLS, AUTH, role, commands) and the AWS side, with the same flags and configuration as serve; one line per check with the fix (docs/doctor.md). Exit code 1 when a check fails.")
+	c.doctorOutput = c.doctor.Flag("output", "text or json.").Default("text").Enum("text", "json")
 	return c
 }
 
 func (c *commands) run(ctx context.Context, cmd string, f *flags, stdout, stderr io.Writer, logger *slog.Logger) int {
+	if cmd == c.doctor.FullCommand() { // serve's configuration, not the offline one
+		return runDoctor(ctx, f, *c.doctorOutput, stdout, stderr)
+	}
 	cfg, err := f.loadOffline()
 	if err != nil {
 		fmt.Fprintf(stderr, "configuration is invalid:\n%v\n", err)
