@@ -1,0 +1,142 @@
+package statuspage
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/alarms"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/collect"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/cwmetrics"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/slowlog"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
+)
+
+// history is a real slowlog.Recorder holding a few engine events and slow
+// commands of the group's shard.
+func history(t *testing.T, topo *topology.Topology, at time.Time) *slowlog.Recorder {
+	t.Helper()
+	cfg := config.Default()
+	h := slowlog.NewRecorder("elasticache-exporter", cfg.Slowlog, cfg.Logs)
+	h.SetTopology(topo)
+	for i, ev := range []string{slowlog.EventFullSync, slowlog.EventFailover, slowlog.EventOOM, slowlog.EventFailover} {
+		h.RecordEngine(slowlog.EngineEvent{Node: "10.0.0.1:6379", Time: at.Add(time.Duration(i) * time.Second), Level: "notice", Event: ev, Message: "event " + ev})
+	}
+	h.RecordSlow(slowlog.SlowCommand{Node: "10.0.0.1:6379", ID: 7, Time: at, Duration: 25 * time.Millisecond,
+		Name: "HSET", Args: []string{"secret-key", "secret-value"}, ArgCount: 2, Source: slowlog.SourceRedis})
+	return h
+}
+
+func findNode(t *testing.T, s *Status, name string) NodeStatus {
+	t.Helper()
+	for _, sh := range s.Shards {
+		for _, n := range sh.Nodes {
+			if n.Name == name {
+				return n
+			}
+		}
+	}
+	t.Fatalf("node %s not on the page", name)
+	return NodeStatus{}
+}
+
+func TestBuildMarksDownLaggingAndAlarms(t *testing.T) {
+	d := defs(t, map[string]float64{"ElastiCacheReplicationLag": 5, "ElastiCacheHighConnections": 2})
+	rec := NewRecorder(func() []alarmDef { return d })
+	t0 := time.Now().Add(-time.Minute)
+	for i, offsets := range [][2]int{{1000, 1000}, {5000, 1000}} {
+		if err := rec.Update(context.Background(), group(t, t0.Add(time.Duration(i)*10*time.Second), offsets[0], offsets[1], "3"), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	snap := rec.Snapshot()
+	topo := group(t, t0, 0, 0, "0").Topology
+	// A node discovery found after the round: listed, not read yet.
+	topo.Nodes = append(topo.Nodes, topology.Node{Name: "10.0.0.4:6379", Addr: "10.0.0.4:6379", Shard: "1", Role: topology.RolePrimary})
+	cw := &CloudWatchInput{Values: []cwmetrics.CachedValue{{Metric: "CurrConnections", Node: "10.0.0.1:6379", Value: 1500}}}
+	s := Build(Input{Now: t0.Add(time.Minute), Snapshot: snap, Topology: topo, DiscoveredAt: t0, Alarms: d,
+		History: history(t, topo, t0), CloudWatch: cw, MaxEvents: 3})
+
+	if s.Summary.Nodes != 4 || s.Summary.Up != 2 || s.Summary.Down != 1 || s.Summary.NotRead != 1 || s.Summary.Lagging != 1 {
+		t.Errorf("summary %+v, want 4 nodes: 2 up, 1 down, 1 not read, 1 lagging", s.Summary)
+	}
+	if n := findNode(t, s, "10.0.0.3:6379"); n.State != StateDown || n.Error == "" {
+		t.Errorf("stopped replica: %+v", n)
+	}
+	lagging := findNode(t, s, "10.0.0.2:6379")
+	if !lagging.Lagging || lagging.LagBytes == nil || *lagging.LagBytes != 4000 {
+		t.Errorf("lagging replica: %+v", lagging)
+	}
+	if s.Shards[0].Name != "0" || !s.Shards[0].Trouble || s.Shards[0].Primary != "10.0.0.1:6379" {
+		t.Errorf("first shard %+v, want shard 0 (it has trouble) with its primary", s.Shards[0])
+	}
+	if s.Shards[0].FailoverEvents != 2 || s.Events.FailoversByShard["0"] != 2 {
+		t.Errorf("failovers of shard 0 from the engine log: %d (%v), want 2", s.Shards[0].FailoverEvents, s.Events.FailoversByShard)
+	}
+	var conns AlarmStatus
+	for _, a := range s.Alarms {
+		if a.Name == "ElastiCacheHighConnections" {
+			conns = a
+		}
+	}
+	if conns.NodesOver != 1 || conns.CloudWatchOver != 1 || len(conns.Over) != 1 || conns.Over[0].Node != "10.0.0.1:6379" ||
+		conns.RunbookPath != "docs/runbook.md#elasticachehighconnections" || conns.RunbookURL != config.DefaultRunbookBaseURL+"#elasticachehighconnections" {
+		t.Errorf("connections alarm %+v", conns)
+	}
+	if len(s.Events.Engine) != 3 || s.Events.Engine[0].Event != slowlog.EventFailover || !s.Events.Engine[0].Time.After(s.Events.Engine[1].Time) {
+		t.Errorf("engine events %+v, want the 3 newest, newest first", s.Events.Engine)
+	}
+	if len(s.Events.Slow) != 1 || s.Events.Slow[0].Command != "HSET ... (2 more arguments)" || s.Events.Slow[0].Args != nil {
+		t.Errorf("slow commands %+v, want the arguments redacted as /api/v1/slowlog serves them", s.Events.Slow)
+	}
+	if s.Sources.Discovery.AgeSeconds == nil || *s.Sources.Discovery.AgeSeconds != 60 {
+		t.Errorf("discovery age %v", s.Sources.Discovery.AgeSeconds)
+	}
+}
+
+func TestBuildBoundsTheListsAtScale(t *testing.T) {
+	d := defs(t, map[string]float64{"ElastiCacheHighConnections": 0})
+	snap := syntheticSnapshot(t, d, 500, 2)
+	s := Build(Input{Now: time.Now(), Snapshot: snap, Alarms: d})
+	if s.Summary.Nodes != 1500 || s.Summary.Shards != 500 {
+		t.Fatalf("summary %+v", s.Summary)
+	}
+	for _, a := range s.Alarms {
+		if a.Name == "ElastiCacheHighConnections" && (len(a.Over) != maxListedPerAlarm || a.OverNotListed != 1500-maxListedPerAlarm || a.NodesOver != 1500) {
+			t.Errorf("connections: %d listed, %d not listed, %d over; want %d listed of 1500", len(a.Over), a.OverNotListed, a.NodesOver, maxListedPerAlarm)
+		}
+	}
+}
+
+type alarmDef = alarms.Alarm
+
+// syntheticSnapshot records one round of shards × (1 + replicas) nodes
+// built from the captured INFO.
+func syntheticSnapshot(t testing.TB, d []alarmDef, shards, replicas int) *Snapshot {
+	t.Helper()
+	rec := NewRecorder(func() []alarmDef { return d })
+	base := group(t, time.Now(), 1000, 900, "10")
+	primary, replica := base.Nodes[0].Info, base.Nodes[1].Info
+	topo := &topology.Topology{Mode: topology.ModeCluster}
+	var reads []collect.NodeRead
+	for s := range shards {
+		shard := fmt.Sprintf("%04d", s+1)
+		for r := range 1 + replicas {
+			n := topology.Node{Name: fmt.Sprintf("kafka-platform-prod-%04d-%03d", s+1, r+1), Shard: shard, Role: topology.RoleReplica,
+				CacheClusterID: fmt.Sprintf("kafka-platform-prod-%04d-%03d", s+1, r+1), CacheNodeID: "0001", AvailabilityZone: "eu-west-1a"}
+			n.Addr = fmt.Sprintf("10.%d.%d.%d:6379", s/250, s%250, r+1)
+			info := replica
+			if r == 0 {
+				n.Role, info = topology.RolePrimary, primary
+			}
+			topo.Nodes = append(topo.Nodes, n)
+			reads = append(reads, collect.NodeRead{Node: n, Info: info, ReadAt: time.Now()})
+		}
+	}
+	if err := rec.Update(context.Background(), &collect.Input{Topology: topo, Nodes: reads}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return rec.Snapshot()
+}

@@ -1,0 +1,363 @@
+package statuspage
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/alarms"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/collect"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/redisinfo"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
+)
+
+// Bounds of what the recorder keeps between rounds.
+const (
+	// counterHistoryAge is how far back the per-node counter samples
+	// reach: the longest window an alarm counts over (alarms.window is
+	// at most config's limit; beyond it the increase is over what is kept).
+	counterHistoryAge = 30 * time.Minute
+	// counterHistoryMax bounds the samples per node (at 1,500 nodes and a
+	// 15 s interval, 120 samples of 32 bytes are 5.8 MB at most).
+	counterHistoryMax = 120
+	offsetHistoryMax  = 256
+	maxErrorBytes     = 200
+)
+
+// Recorder keeps what the status page shows of the newest scrape round.
+// It is a collect.Collector that sends no series: Update reads the
+// round's node reads (INFO, already in memory) and never talks to a node.
+// Safe for concurrent use.
+type Recorder struct {
+	alarms func() []alarms.Alarm
+	// now is the clock; tests replace it.
+	now func() time.Time
+
+	mu sync.Mutex
+	// counters are each node's cumulative counters over time, for the
+	// rates and increases the CPU, evictions and rejected-connections
+	// rules take.
+	counters map[string][]counterSample
+	// offsets are each shard's primary replication offsets over time,
+	// for a replica's lag in seconds.
+	offsets   map[string][]offsetSample
+	primaryOf map[string]string
+	failovers map[string]int
+	// overSince is when each node's alarm condition was first seen true
+	// (key: node + "\x00" + alarm + "\x00" + condition).
+	overSince  map[string]time.Time
+	collectors map[string]CollectorResult
+
+	snap atomic.Pointer[Snapshot]
+}
+
+// NewRecorder returns a recorder; defs returns the alarms with the
+// configured thresholds and windows (it follows reloads).
+func NewRecorder(defs func() []alarms.Alarm) *Recorder {
+	return &Recorder{alarms: defs, now: time.Now, counters: map[string][]counterSample{}, offsets: map[string][]offsetSample{},
+		primaryOf: map[string]string{}, failovers: map[string]int{}, overSince: map[string]time.Time{},
+		collectors: map[string]CollectorResult{}}
+}
+
+var _ collect.Collector = (*Recorder)(nil)
+
+// Name implements collect.Collector.
+func (r *Recorder) Name() string { return "status" }
+
+// Snapshot is one round as the status page shows it. It is never modified
+// once published.
+type Snapshot struct {
+	// At is when the round read its nodes.
+	At    time.Time
+	Mode  topology.Mode
+	Nodes []NodeReading
+	// Failovers counts, per shard, the primary changes scrapes have seen
+	// since the exporter started.
+	Failovers map[string]int
+	// RoundError is the built-in redis collector's failure in this round
+	// ("" when at least one node answered).
+	RoundError string
+}
+
+// NodeReading is one node in one round.
+type NodeReading struct {
+	Node topology.Node
+	Up   bool
+	// Error is why the node did not answer (bounded, valid UTF-8).
+	Error string
+	// Role is what the node said (discovery's when it did not answer).
+	Role topology.Role
+	// Replica side: the link to the primary and how far behind it is.
+	LinkStatus      string
+	LinkDownSeconds float64
+	HasLag          bool
+	LagBytes        float64
+	LagSeconds      float64
+	UsedMemory      float64
+	MaxMemory       float64
+	Clients         float64
+	HasClients      bool
+	// Alarms holds one reading per alarm, in the order of the recorder's
+	// alarm definitions.
+	Alarms []AlarmReading
+	ReadAt time.Time
+}
+
+// AlarmReading is one alarm's condition on one node, as the exporter's own
+// Prometheus rule would evaluate it on this round's values.
+type AlarmReading struct {
+	Alarm string
+	// Has is false when the node gives no value (down, a primary for the
+	// replication alarm, no maxmemory, or the first sample of a rate).
+	Has   bool
+	Value float64
+	// Condition is the rule that is over (lag, link_down, clients,
+	// rejected), or the one whose value is shown.
+	Condition string
+	Over      bool
+	// OverSince is when the condition was first seen true in a row of
+	// rounds; Firing when it has held for the rule's `for`.
+	OverSince time.Time
+	For       time.Duration
+	Firing    bool
+}
+
+// CollectorResult is a collector's outcome in the newest round it ran in.
+type CollectorResult struct {
+	Name     string
+	OK       bool
+	Error    string
+	At       time.Time
+	Duration time.Duration
+}
+
+// Snapshot returns the newest round's snapshot (nil before the first).
+func (r *Recorder) Snapshot() *Snapshot { return r.snap.Load() }
+
+// Collectors returns every watched collector's newest result, by name.
+func (r *Recorder) Collectors() []CollectorResult {
+	r.mu.Lock()
+	out := make([]CollectorResult, 0, len(r.collectors))
+	for _, c := range r.collectors {
+		out = append(out, c)
+	}
+	r.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Update implements collect.Collector: it keeps the round's readings.
+func (r *Recorder) Update(_ context.Context, in *collect.Input, _ chan<- prometheus.Metric) error {
+	if in == nil || in.Topology == nil {
+		return nil
+	}
+	var defs []alarms.Alarm
+	if r.alarms != nil {
+		defs = r.alarms()
+	}
+	now := r.now()
+	snap := &Snapshot{At: now, Mode: in.Topology.Mode, Nodes: make([]NodeReading, len(in.Nodes)), Failovers: map[string]int{}}
+	up := 0
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	byShard := map[string][]int{}
+	for i := range in.Nodes {
+		read := &in.Nodes[i]
+		n := NodeReading{Node: read.Node, Up: read.Up(), Role: read.Role(), ReadAt: read.ReadAt}
+		if n.ReadAt.IsZero() {
+			n.ReadAt = now
+		}
+		if n.Up {
+			up++
+			n.UsedMemory, _ = read.Info.Float("used_memory")
+			n.MaxMemory, _ = read.Info.Float("maxmemory")
+			n.Clients, n.HasClients = read.Info.Float("connected_clients")
+			r.counters[read.Node.Name] = appendCounter(r.counters[read.Node.Name], counterFrom(read.Info, n.ReadAt))
+		} else {
+			n.Error = boundedText(read.Err.Error(), maxErrorBytes)
+		}
+		snap.Nodes[i] = n
+		byShard[read.Node.Shard] = append(byShard[read.Node.Shard], i)
+	}
+	r.replication(in.Nodes, snap, byShard)
+	for i := range snap.Nodes {
+		snap.Nodes[i].Alarms = r.evaluate(defs, &snap.Nodes[i], now)
+	}
+	r.forget(in.Topology)
+	if up == 0 && len(in.Nodes) > 0 {
+		snap.RoundError = "none of the nodes answered"
+	}
+	r.snap.Store(snap)
+	return nil
+}
+
+// replication fills the replicas' link and lag, and counts failovers. It
+// follows what the redis collector exports: lag only while the link is up,
+// bytes as the primary's offset minus the replica's in the same round.
+func (r *Recorder) replication(reads []collect.NodeRead, snap *Snapshot, byShard map[string][]int) {
+	for shard, idx := range byShard {
+		var primary *collect.NodeRead
+		best := -1.0
+		for _, i := range idx {
+			read := &reads[i]
+			if !read.Up() || read.Role() != topology.RolePrimary {
+				continue
+			}
+			if n, _ := read.Info.Float("connected_slaves"); n > best {
+				primary, best = read, n
+			}
+		}
+		if primary != nil {
+			if last := r.primaryOf[shard]; last != "" && last != primary.Node.Name {
+				r.failovers[shard]++
+				delete(r.offsets, shard)
+			}
+			r.primaryOf[shard] = primary.Node.Name
+			if off, ok := primary.Info.Float("master_repl_offset"); ok {
+				r.offsets[shard] = appendOffset(r.offsets[shard], offsetSample{primary.ReadAt, int64(off)})
+			}
+		}
+		snap.Failovers[shard] = r.failovers[shard]
+		for _, i := range idx {
+			read, n := &reads[i], &snap.Nodes[i]
+			if !read.Up() || read.Role() != topology.RoleReplica {
+				continue
+			}
+			n.LinkStatus = boundedText(read.Info.Fields["master_link_status"], 16)
+			if n.LinkStatus != "up" {
+				n.LinkDownSeconds, _ = read.Info.Float("master_link_down_since_seconds")
+				continue
+			}
+			off, ok := read.Info.Float("slave_repl_offset")
+			if primary == nil || !ok {
+				continue
+			}
+			primaryOffset, _ := primary.Info.Float("master_repl_offset")
+			n.HasLag, n.LagBytes = true, max(0, primaryOffset-off)
+			n.LagSeconds = lagSeconds(r.offsets[shard], int64(off), read.ReadAt)
+		}
+	}
+}
+
+// forget drops the state of nodes and shards no longer in the topology.
+func (r *Recorder) forget(t *topology.Topology) {
+	nodes := make(map[string]bool, len(t.Nodes))
+	shards := map[string]bool{}
+	for _, n := range t.Nodes {
+		nodes[n.Name], shards[n.Shard] = true, true
+	}
+	for k := range r.counters {
+		if !nodes[k] {
+			delete(r.counters, k)
+		}
+	}
+	for k := range r.overSince {
+		if node, _, _ := cutNUL(k); !nodes[node] {
+			delete(r.overSince, k)
+		}
+	}
+	for k := range r.offsets {
+		if !shards[k] {
+			delete(r.offsets, k)
+		}
+	}
+}
+
+func cutNUL(s string) (before, after string, ok bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
+}
+
+// counterSample is a node's cumulative counters at one read.
+type counterSample struct {
+	at                  time.Time
+	cpuSeconds          float64 // main thread, sys + user
+	hasCPU              bool
+	evicted, rejected   float64
+	hasEvicted, hasRejd bool
+}
+
+func counterFrom(info redisinfo.Info, at time.Time) counterSample {
+	s := counterSample{at: at}
+	sys, ok1 := info.Float("used_cpu_sys_main_thread")
+	user, ok2 := info.Float("used_cpu_user_main_thread")
+	s.cpuSeconds, s.hasCPU = sys+user, ok1 && ok2
+	s.evicted, s.hasEvicted = info.Float("evicted_keys")
+	s.rejected, s.hasRejd = info.Float("rejected_connections")
+	return s
+}
+
+func appendCounter(h []counterSample, s counterSample) []counterSample {
+	if n := len(h); n > 0 && !s.at.After(h[n-1].at) {
+		return h
+	}
+	h = append(h, s)
+	cut := 0
+	for cut < len(h)-1 && (len(h)-cut > counterHistoryMax || s.at.Sub(h[cut].at) > counterHistoryAge) {
+		cut++
+	}
+	if cut > 0 {
+		h = append(h[:0:0], h[cut:]...)
+	}
+	return h
+}
+
+// since returns the oldest sample no older than window before the newest
+// one, or the one just before the newest when none is (a window shorter
+// than the scrape interval), and false with fewer than two samples.
+func since(h []counterSample, window time.Duration) (counterSample, bool) {
+	if len(h) < 2 {
+		return counterSample{}, false
+	}
+	last := h[len(h)-1]
+	i := sort.Search(len(h), func(i int) bool { return last.at.Sub(h[i].at) <= window })
+	if i >= len(h)-1 {
+		i = len(h) - 2
+	}
+	return h[i], true
+}
+
+type offsetSample struct {
+	at     time.Time
+	offset int64
+}
+
+func appendOffset(h []offsetSample, s offsetSample) []offsetSample {
+	if n := len(h); n > 0 && s.offset < h[n-1].offset {
+		h = nil
+	}
+	h = append(h, s)
+	cut := 0
+	for cut < len(h)-1 && (len(h)-cut > offsetHistoryMax || s.at.Sub(h[cut].at) > counterHistoryAge) {
+		cut++
+	}
+	if cut > 0 {
+		h = append(h[:0:0], h[cut:]...)
+	}
+	return h
+}
+
+// lagSeconds is how long ago the primary was where the replica is now,
+// interpolated between the two samples around the replica's offset (a
+// lower bound when the history does not reach that far back).
+func lagSeconds(h []offsetSample, replicaOffset int64, at time.Time) float64 {
+	if len(h) == 0 || replicaOffset >= h[len(h)-1].offset {
+		return 0
+	}
+	i := sort.Search(len(h), func(i int) bool { return h[i].offset > replicaOffset })
+	if i == 0 {
+		return max(0, at.Sub(h[0].at).Seconds())
+	}
+	prev, next := h[i-1], h[i]
+	frac := float64(replicaOffset-prev.offset) / float64(next.offset-prev.offset)
+	crossed := prev.at.Add(time.Duration(frac * float64(next.at.Sub(prev.at))))
+	return max(0, at.Sub(crossed).Seconds())
+}

@@ -1,0 +1,94 @@
+package statuspage
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/slowlog"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
+)
+
+func TestRenderMarksAndEscapes(t *testing.T) {
+	d := defs(t, map[string]float64{"ElastiCacheHighConnections": 2})
+	rec := NewRecorder(func() []alarmDef { return d })
+	in := group(t, time.Now(), 1000, 1000, "3")
+	// A hostile node name and error (both come from the network).
+	evil := `<script>alert(1)</script>`
+	in.Nodes[2].Node.Name = evil
+	in.Nodes[2].Err = errorString(`refused "<img src=x onerror=alert(2)>"`)
+	in.Topology.Nodes[2].Name = evil
+	if err := rec.Update(context.Background(), in, nil); err != nil {
+		t.Fatal(err)
+	}
+	h := history(t, in.Topology, time.Now())
+	h.RecordEngine(slowlog.EngineEvent{Node: "10.0.0.1:6379", Time: time.Now(), Level: "notice", Event: slowlog.EventOther, Message: "</td><script>x()</script>"})
+	s := Build(Input{Snapshot: rec.Snapshot(), Alarms: d, History: h, Topology: in.Topology})
+	var b bytes.Buffer
+	if err := Render(&b, Page{Status: s, Links: []Link{{Address: "/metrics", Text: "Metrics"}}, Refresh: 30}); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, bad := range []string{"<script>", "<img"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("page contains %q unescaped", bad)
+		}
+	}
+	for _, want := range []string{
+		`data-node="10.0.0.1:6379" data-state="up"`,
+		`data-state="down"`, "✖ DOWN", "&lt;script&gt;alert(1)&lt;/script&gt;",
+		`<tr class="over" data-alarm="ElastiCacheHighConnections">`, "⚠ OVER",
+		`href="/metrics"`, `<meta http-equiv="refresh" content="30">`,
+		"docs/runbook.md#elasticachehighconnections", "HSET ... (2 more arguments)",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
+
+func TestRenderWithNothingYet(t *testing.T) {
+	s := Build(Input{Topology: &topology.Topology{Nodes: []topology.Node{{Name: "a:1", Addr: "a:1", Shard: "0"}}}})
+	var b bytes.Buffer
+	if err := Render(&b, Page{Status: s}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "? not read yet") || !strings.Contains(b.String(), "no round yet") {
+		t.Errorf("a page before the first round does not say so:\n%s", b.String())
+	}
+}
+
+// BenchmarkStatusPage1500Nodes builds and renders the page of 500 shards
+// of a primary and two replicas; it reports the page's size, plain and
+// gzipped (what a browser receives).
+func BenchmarkStatusPage1500Nodes(b *testing.B) {
+	d := defs(b, nil)
+	snap := syntheticSnapshot(b, d, 500, 2)
+	in := Input{Snapshot: snap, Alarms: d, Topology: &topology.Topology{}}
+	var size, gzSize int
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		var buf bytes.Buffer
+		if err := Render(&buf, Page{Status: Build(in)}); err != nil {
+			b.Fatal(err)
+		}
+		size = buf.Len()
+	}
+	b.StopTimer()
+	var buf, gz bytes.Buffer
+	_ = Render(&buf, Page{Status: Build(in)})
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write(buf.Bytes())
+	_ = zw.Close()
+	gzSize = gz.Len()
+	b.ReportMetric(float64(size), "bytes/page")
+	b.ReportMetric(float64(gzSize), "gzip-bytes/page")
+}
