@@ -23,9 +23,9 @@ type Dialer interface {
 	DialContext(ctx context.Context, network, address string) (net.Conn, error)
 }
 
-// certExpiryWarning is how close to its expiry a node's certificate is
-// reported as a warning.
-const certExpiryWarning = 30 * 24 * time.Hour
+// DefaultCertExpiryWarning is how close to its expiry a node's
+// certificate is reported as a warning.
+const DefaultCertExpiryWarning = 30 * 24 * time.Hour
 
 // ---- DNS ----
 
@@ -106,6 +106,8 @@ type tlsObservation struct {
 	verifyErr    error // chain verification against the configured roots
 	hostErr      error // the leaf against name
 
+	warnBefore time.Duration // Options.CertExpiryWarning
+
 	plainReply string // the first line a plain-text PING got, if any
 	plainErr   error
 	speaksTLS  bool // a TLS handshake completed (probe when the config says plain)
@@ -173,7 +175,7 @@ func tlsVerdict(target string, o tlsObservation) Result {
 	if o.sni == "" {
 		sni = "no SNI (IP address)"
 	}
-	if left < certExpiryWarning {
+	if left < o.warnBefore {
 		return result("tls", target, Warn, fmt.Sprintf("%s, certificate %s verified with %s, %s: %s", tlsVersion(o.version), subject, roots, sni, expiry),
 			"renew the certificate before it expires (ElastiCache renews its own; a custom CA's certificate must be replaced)")
 	}
@@ -237,13 +239,20 @@ func describeNoReply(reply string, err error) string {
 // verifies the chain and name itself, the way crypto/tls would, so it can
 // say which part failed and show the certificate. Nothing is sent over
 // that connection: no AUTH ever goes over an unverified one.
-func observeTLS(ctx context.Context, d Dialer, addr, host string, cfg *tls.Config, caFile string, timeout time.Duration, now time.Time) tlsObservation {
-	o := tlsObservation{want: cfg != nil, caFile: caFile, now: now}
+func observeTLS(ctx context.Context, d Dialer, addr, host string, cfg *tls.Config, caFile string, timeout time.Duration, now time.Time, warnBefore time.Duration) tlsObservation {
+	o := tlsObservation{want: cfg != nil, caFile: caFile, now: now, warnBefore: warnBefore}
 	if cfg == nil {
 		o.plainReply, o.plainErr = plainPing(ctx, d, addr, timeout)
 		if !respReply(o.plainReply) {
 			o.speaksTLS = tlsHandshakes(ctx, d, addr, host, timeout)
 		}
+		return o
+	}
+	// A plain PING first: a plain server answers it at once, while a
+	// ClientHello may leave it waiting for a newline until the timeout. A
+	// TLS server drops it.
+	if o.plainReply, o.plainErr = plainPing(ctx, d, addr, timeout); respReply(o.plainReply) {
+		o.handshakeErr = errors.New("not attempted: the server answered a plain PING")
 		return o
 	}
 	o.insecure = cfg.InsecureSkipVerify
@@ -260,7 +269,6 @@ func observeTLS(ctx context.Context, d Dialer, addr, host string, cfg *tls.Confi
 	state, err := handshake(ctx, d, addr, tc, timeout)
 	if err != nil {
 		o.handshakeErr = err
-		o.plainReply, o.plainErr = plainPing(ctx, d, addr, timeout)
 		return o
 	}
 	o.version = state.Version

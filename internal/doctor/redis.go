@@ -37,11 +37,11 @@ func authVerdict(target string, passwordSet, usernameSet bool, err error) Result
 		return result("auth", target, Fail, "the node requires a password (NOAUTH) and none is configured",
 			"set redis.password.file (--redis.password-file) or redis.password.env to the AUTH token (ElastiCache: the group's auth token, e.g. from Secrets Manager)")
 	case strings.HasPrefix(msg, "WRONGPASS"), strings.HasPrefix(msg, "ERR invalid password"):
-		what := "the AUTH token"
+		what := "the AUTH token is wrong"
 		if usernameSet {
-			what = "the ACL user or its password (or the user is off)"
+			what = "a wrong password, or the ACL user does not exist or is off"
 		}
-		return result("auth", target, Fail, fmt.Sprintf("the node refused the credentials (WRONGPASS): wrong token, or %s", what),
+		return result("auth", target, Fail, fmt.Sprintf("the node refused the credentials (WRONGPASS): %s", what),
 			"check the secret redis.password points at (rotated? it is re-read on reload) and redis.username")
 	case strings.Contains(msg, "without any password configured"), strings.Contains(msg, "no password is set"):
 		return result("auth", target, Fail, "a password is configured but the node has none (AUTH refused)",

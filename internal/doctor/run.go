@@ -29,6 +29,9 @@ type Options struct {
 	Now func() time.Time
 	// Concurrency bounds the endpoints checked at once (default 8).
 	Concurrency int
+	// CertExpiryWarning: a certificate expiring sooner is a warning
+	// (default DefaultCertExpiryWarning, 30 days).
+	CertExpiryWarning time.Duration
 }
 
 // endpointChecks are the per-endpoint checks, in the order they run and
@@ -59,6 +62,9 @@ func Run(ctx context.Context, o Options) *Report {
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 8
+	}
+	if o.CertExpiryWarning <= 0 {
+		o.CertExpiryWarning = DefaultCertExpiryWarning
 	}
 	r := &Report{}
 	if o.ConfigErr != nil || o.Runtime == nil {
@@ -225,7 +231,7 @@ func checkEndpoint(ctx context.Context, o Options, ep endpoint) ([]Result, strin
 	}
 
 	// TLS
-	obs := observeTLS(ctx, o.Dialer, dialled, ep.host, rt.Redis.TLS, rt.Config.Redis.TLS.CAFile, timeout, o.Now())
+	obs := observeTLS(ctx, o.Dialer, dialled, ep.host, rt.Redis.TLS, rt.Config.Redis.TLS.CAFile, timeout, o.Now(), o.CertExpiryWarning)
 	res := tlsVerdict(target, obs)
 	out = append(out, res)
 	if res.Status == Fail {
