@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/common/version"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/collect"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/statuspage"
 	toolkit "github.com/prometheus/exporter-toolkit/web"
 )
 
@@ -40,7 +41,10 @@ type Deps struct {
 	Topology func() any
 	Rules    func() ([]byte, error)
 	// APIs are extra JSON endpoints under /api/v1 (slowlog, events), by path.
-	APIs   map[string]http.Handler
+	APIs map[string]http.Handler
+	// Status builds the status page's model from memory (nil: / is a
+	// plain page of links and /api/v1/status is not served).
+	Status func() *statuspage.Status
 	Logger *slog.Logger
 }
 
@@ -91,6 +95,16 @@ func NewRouter(d Deps) (http.Handler, error) {
 	for path, h := range d.APIs {
 		r.Method(http.MethodGet, "/api/v1/"+path, h)
 		links = append(links, toolkit.LandingLinks{Address: "/api/v1/" + path, Text: "Recent " + path})
+	}
+	if d.Status != nil {
+		links = append(links, toolkit.LandingLinks{Address: "/api/v1/status", Text: "Status JSON", Description: "this page's data"})
+		page := make([]statuspage.Link, 0, len(links))
+		for _, l := range links {
+			page = append(page, statuspage.Link{Address: l.Address, Text: l.Text, Description: l.Description})
+		}
+		r.Get("/api/v1/status", statusAPIHandler(d.Status))
+		r.Get("/", statusPageHandler(d.Status, page))
+		return limitRequests(r), nil
 	}
 	landing, err := toolkit.NewLandingPage(toolkit.LandingConfig{
 		Name:        "ElastiCache Exporter",

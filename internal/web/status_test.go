@@ -1,0 +1,85 @@
+package web
+
+import (
+	"compress/gzip"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/statuspage"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
+)
+
+func statusRouter(t *testing.T) http.Handler {
+	t.Helper()
+	d := testDeps(t)
+	d.Status = func() *statuspage.Status {
+		return statuspage.Build(statuspage.Input{Topology: &topology.Topology{Nodes: []topology.Node{{Name: "10.0.0.1:6379", Addr: "10.0.0.1:6379", Shard: "0"}}}})
+	}
+	h, err := NewRouter(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func TestStatusPageAtRoot(t *testing.T) {
+	h := statusRouter(t)
+	req := httptest.NewRequest(http.MethodGet, "/?refresh=30", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Encoding") != "gzip" || !strings.Contains(rec.Header().Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Fatalf("GET /: %d %v", rec.Code, rec.Header())
+	}
+	zr, err := gzip.NewReader(rec.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(zr)
+	for _, want := range []string{`data-node="10.0.0.1:6379"`, `href="/metrics"`, `href="/healthz"`, `href="/readyz"`, `href="/probe?target="`, `href="/api/v1/topology"`, `href="/api/v1/status"`, `content="30"`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("the status page lacks %q", want)
+		}
+	}
+
+	for _, bad := range []string{"/?refresh=1", "/?refresh=x", "/?refresh=99999"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, bad, nil))
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "from 5 to 3600") {
+			t.Errorf("GET %s: %d %s, want 400 naming the range", bad, rec.Code, rec.Body)
+		}
+	}
+}
+
+func TestStatusAPI(t *testing.T) {
+	h := statusRouter(t)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/status", nil))
+	var resp struct {
+		Status string `json:"status"`
+		Data   struct {
+			Summary statuspage.Summary `json:"summary"`
+			Shards  []struct {
+				Nodes []struct {
+					Node  string `json:"node"`
+					State string `json:"state"`
+				} `json:"nodes"`
+			} `json:"shards"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
+		t.Fatalf("%v: %s", err, rec.Body)
+	}
+	if resp.Status != "success" || resp.Data.Summary.Nodes != 1 || resp.Data.Shards[0].Nodes[0].State != statuspage.StateNotRead {
+		t.Errorf("/api/v1/status: %s", rec.Body)
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/status?x=1", nil))
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("/api/v1/status?x=1: %d", rec.Code)
+	}
+}
