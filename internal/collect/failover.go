@@ -114,10 +114,18 @@ func (t *failoverTracker) observe(shard string, reads []*NodeRead, signals func(
 		st = &shardFailover{buckets: make([]uint64, len(failoverBuckets))}
 		t.shards[shard] = st
 	}
+	// The round's time is its last answer: a node that does not answer
+	// may take its dial retries to say so, which says nothing about the
+	// others.
 	var now time.Time
 	for _, r := range reads {
-		if r.ReadAt.After(now) {
+		if r.Up() && r.ReadAt.After(now) {
 			now = r.ReadAt
+		}
+	}
+	for _, r := range reads {
+		if now.IsZero() && !r.ReadAt.IsZero() {
+			now = r.ReadAt // no node answered
 		}
 	}
 	primary := writablePrimary(reads)
