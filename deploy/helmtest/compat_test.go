@@ -172,7 +172,7 @@ func TestSREValues(t *testing.T) {
 	if sm.Namespace != "prometheus" || !slices.Equal(sm.Spec.NamespaceSelector.MatchNames, []string{namespace}) {
 		t.Errorf("ServiceMonitor in %q selecting %v, want in prometheus selecting the release's %s", sm.Namespace, sm.Spec.NamespaceSelector.MatchNames, namespace)
 	}
-	if !slices.Equal(sm.Spec.TargetLabels, []string{"team"}) || !sm.Spec.Endpoints[0].HonorLabels || len(sm.Spec.Endpoints[0].MetricRelabelConfigs) != 1 || sm.Labels["release"] != "kube-prometheus-stack" {
+	if !slices.Equal(sm.Spec.TargetLabels, []string{"team"}) || !sm.Spec.Endpoints[0].HonorLabels || len(sm.Spec.Endpoints[0].MetricRelabelConfigs) != 2 || sm.Labels["release"] != "kube-prometheus-stack" {
 		t.Errorf("ServiceMonitor targetLabels %v, honorLabels %v, metricRelabelings %v, labels %v", sm.Spec.TargetLabels, sm.Spec.Endpoints[0].HonorLabels, sm.Spec.Endpoints[0].MetricRelabelConfigs, sm.Labels)
 	}
 	pr := r.prometheusRule
