@@ -81,6 +81,8 @@ type App struct {
 	reloads     chan chan error
 	stopReloads chan struct{}
 	closeOnce   sync.Once
+	// status is what the status page reads (status.go).
+	status statusSources
 	// aws is loaded once, on first use, and shared by every AWS client.
 	awsOnce sync.Once
 	aws     aws.Config
@@ -153,6 +155,7 @@ func New(ctx context.Context, load Loader, logger *slog.Logger) (*App, error) {
 	if err := a.addSubsystems(ctx, cfg, &opts); err != nil {
 		return nil, err
 	}
+	a.watchCollectors(&opts)
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(
 		collectors.NewGoCollector(),
@@ -305,6 +308,7 @@ func (a *App) Handler(telemetryPath string) (http.Handler, error) {
 		Topology: a.topoJSON,
 		Rules:    a.rules,
 		APIs:     a.apis,
+		Status:   a.statusModel,
 		Logger:   a.logger,
 	})
 }

@@ -75,6 +75,7 @@ func (a *App) adopted(opts *collect.Options) {
 // them from CloudWatch Logs.
 func (a *App) addSlowlog(ctx context.Context, cfg *config.Config, opts *collect.Options) error {
 	rec := slowlog.NewRecorder(cfg.Redis.ClientName, cfg.Slowlog, cfg.Logs)
+	a.status.history = rec
 	a.apis["slowlog"] = web.SlowlogHandler(rec)
 	a.apis["events"] = web.EventsHandler(rec)
 	// Measured failovers join the event history; the engine-log failover
@@ -125,6 +126,7 @@ func (a *App) addSlowlog(ctx context.Context, cfg *config.Config, opts *collect.
 		}
 		tailer.SetLogGroups(slow, engine)
 	})
+	a.status.tailer = tailer
 	opts.Collectors = append(opts.Collectors, leaderOnly(a.elector, tailer))
 	a.perGroup = append(a.perGroup, tailer.Run)
 	return nil
@@ -147,6 +149,7 @@ func (a *App) addCloudWatch(ctx context.Context, cfg *config.Config, opts *colle
 	if err != nil {
 		return err
 	}
+	a.status.cw = r
 	opts.Collectors = append(opts.Collectors, leaderOnly(a.elector, r))
 	// Its targets come from discovery: the first refresh waits for the
 	// first discovery rather than spend a period with no nodes.
