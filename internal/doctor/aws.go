@@ -329,7 +329,10 @@ func groupStatusVerdict(g *topology.GroupInfo) Result {
 	if g.ClusterMode {
 		mode = fmt.Sprintf("cluster mode enabled, %d shards", g.NumNodeGroups)
 	}
-	detail := fmt.Sprintf("status %s, %s, %d member clusters, engine %s", clean(g.Status), mode, len(g.MemberClusters), clean(g.EngineVersion))
+	detail := fmt.Sprintf("status %s, %s, %d member clusters", clean(g.Status), mode, len(g.MemberClusters))
+	if g.EngineVersion != "" {
+		detail += ", engine " + clean(g.EngineVersion)
+	}
 	switch g.Status {
 	case "available":
 		if len(g.MembersWithoutEndpoint) > 0 {
@@ -428,7 +431,10 @@ func oneLogDelivery(name, field, configured string, d *topology.LogDelivery) (St
 			return Warn, fmt.Sprintf("%s is %s but the group delivers no %s: nothing will arrive", field, configured, name),
 				fmt.Sprintf("enable the group's %s delivery to %s, or remove %s", name, configured, field)
 		}
-		return Pass, fmt.Sprintf("no %s delivery (SLOWLOG is still read from the nodes)", name), ""
+		if name == "slow-log" {
+			return Pass, "no slow-log delivery (SLOWLOG is still read from the nodes)", ""
+		}
+		return Pass, "no engine-log delivery (no engine events from the logs)", ""
 	}
 	dest := clean(d.Destination)
 	if d.Status != "" && d.Status != "active" {
