@@ -3,7 +3,10 @@
 #   fmt -check, init + validate of the module, terraform test (mocked AWS
 #   provider), the seed-example roots still matching the module README's
 #   usage blocks, and init + validate of every examples/* and
-#   tests/seed_examples/* root.
+#   tests/seed_examples/* root; then the same six roots with Valkey: copies
+#   whose module block says engine = "valkey", engine_version = "8.0"
+#   instead of the Redis version, validated with the real provider and
+#   applied against the mocked one (the files in the tree stay as they are).
 #
 # Providers: -plugin-dir=$TF_PLUGIN_DIR when set, else /opt/tf-plugins when it
 # exists, else a normal init (needs the registry). Every init writes into a
@@ -128,6 +131,74 @@ run_tests() {
 	return $rc
 }
 
+# valkey_examples: copy the module (examples and seed examples included) to
+# $work, turn each example root's `engine_version = "7.0"` into
+# `engine = "valkey"` + `engine_version = "8.0"` (nothing else changes), add
+# two pass-through outputs, then init + validate every root (the provider's
+# own checks of engine and version) and run a terraform test that applies
+# each root against the mocked provider and reads the outputs back.
+valkey_examples() {
+	local copy="$work/valkey" root rc=0 n=0 name
+	mkdir -p "$copy"
+	tar -C "$module_dir" --exclude=.terraform --exclude=.terraform.lock.hcl --exclude='*.tfstate*' -cf - . | tar -C "$copy" -xf - || return 1
+	rm -f "$copy"/tests/*.tftest.hcl
+	local roots=(examples/cluster-mode-disabled examples/cluster-mode-enabled examples/development
+		tests/seed_examples/cluster_mode_disabled tests/seed_examples/cluster_mode_enabled tests/seed_examples/development)
+	{
+		echo 'mock_provider "aws" {'
+		echo '  mock_data "aws_secretsmanager_secret_version" {'
+		echo '    defaults = { secret_string = "mock-auth-token-0123456789" }'
+		echo '  }'
+		echo '  mock_resource "aws_sns_topic" {'
+		echo '    defaults = { arn = "arn:aws:sns:eu-west-1:123456789012:mock-topic" }'
+		echo '  }'
+		echo '  mock_resource "aws_elasticache_replication_group" {'
+		echo '    defaults = { primary_endpoint_address = "master.mock.cache.amazonaws.com", configuration_endpoint_address = "clustercfg.mock.cache.amazonaws.com" }'
+		echo '  }'
+		echo '}'
+		echo 'variables {'
+		echo '  vpc_id                     = "vpc-0a1b2c3d4e5f60718"'
+		echo '  private_subnet_ids         = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002", "subnet-0a1b2c3d4e5f60003"]'
+		echo '  eks_node_security_group_id = "sg-0e1d2c3b4a5f60718"'
+		echo '}'
+	} >"$copy/tests/valkey_examples.tftest.hcl"
+	for root in "${roots[@]}"; do
+		if [[ $(grep -cE '^[[:space:]]*engine_version[[:space:]]*=[[:space:]]*"7\.0"[[:space:]]*$' "$copy/$root/main.tf") != 1 ]]; then
+			echo "    $root/main.tf: expected one engine_version = \"7.0\" line to turn into Valkey"
+			rc=1
+			continue
+		fi
+		sed -i -E 's/^([[:space:]]*)engine_version[[:space:]]*=[[:space:]]*"7\.0"[[:space:]]*$/\1engine         = "valkey"\n\1engine_version = "8.0"/' "$copy/$root/main.tf"
+		printf '\noutput "engine" {\n  value = module.elasticache.engine\n}\n\noutput "parameter_group_name" {\n  value = module.elasticache.parameter_group_name\n}\n' >>"$copy/$root/outputs.tf"
+		n=$((n + 1))
+		name=${root//[\/-]/_}
+		{
+			echo "run \"$name\" {"
+			echo "  module {"
+			echo "    source = \"./$root\""
+			echo "  }"
+			echo "  assert {"
+			echo "    condition     = output.engine == \"valkey\" && endswith(output.parameter_group_name, \"-valkey8\")"
+			echo "    error_message = \"$root with engine = valkey must plan a Valkey 8.0 group with a valkey8 parameter group\""
+			echo "  }"
+			echo "}"
+		} >>"$copy/tests/valkey_examples.tftest.hcl"
+		echo "    $root: engine = \"valkey\", engine_version = \"8.0\""
+		init_validate "$copy/$root" >"$work/valkey-validate.log" 2>&1 || {
+			cat "$work/valkey-validate.log"
+			rc=1
+		}
+	done
+	init_validate "$copy" >"$work/valkey-validate.log" 2>&1 || {
+		cat "$work/valkey-validate.log"
+		return 1
+	}
+	tf "$copy" test -no-color >"$work/valkey-test.log" 2>&1 || rc=1
+	cat "$work/valkey-test.log"
+	grep -qE "^Success! $n passed, 0 failed" "$work/valkey-test.log" || rc=1
+	return $rc
+}
+
 cd "$module_dir" || exit 1
 echo "terraform-test: $(terraform version -json 2>/dev/null | grep -m1 terraform_version | tr -d ' ,"' || true) providers: ${plugin_dir:-registry}"
 
@@ -140,6 +211,7 @@ for dir in examples/* tests/seed_examples/*; do
 	[[ $dir == tests/seed_examples/stubs ]] && continue
 	step "init + validate $dir" init_validate "$dir"
 done
+step "examples and seed examples with engine = valkey" valkey_examples
 
 echo "terraform-test: $((SECONDS - start))s"
 if ((${#failed[@]})); then

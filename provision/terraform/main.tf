@@ -1,4 +1,5 @@
-# ElastiCache Redis replication group for ksqlDB state storage, with its
+# ElastiCache replication group (Redis OSS or Valkey, var.engine) for ksqlDB
+# state storage, with its
 # subnet group, parameter group, security group and the two CloudWatch log
 # groups its slow log and engine log are delivered to. The alarms live in
 # alarms.tf.json (rendered from internal/alarms' definitions).
@@ -13,9 +14,10 @@ locals {
   num_node_groups         = coalesce(var.num_node_groups, 3)
   replicas_per_node_group = coalesce(var.replicas_per_node_group, 2)
 
-  # 7.x -> redis7, 6.x -> redis6.x: the families ElastiCache defines.
+  # The families ElastiCache defines: Redis OSS 7.x -> redis7, 6.x ->
+  # redis6.x; Valkey 7.2 -> valkey7, 8.x -> valkey8.
   engine_major     = split(".", var.engine_version)[0]
-  parameter_family = local.engine_major == "7" ? "redis7" : "redis${local.engine_major}.x"
+  parameter_family = var.engine == "valkey" ? "valkey${local.engine_major}" : local.engine_major == "7" ? "redis7" : "redis${local.engine_major}.x"
 
   parameters = merge(
     # var.parameters cannot name these three (variables.tf).
@@ -163,7 +165,7 @@ resource "aws_elasticache_replication_group" "this" {
   replication_group_id = local.name
   description          = "Redis for ${local.name} (ksqlDB state storage)"
 
-  engine               = "redis"
+  engine               = var.engine
   engine_version       = var.engine_version
   node_type            = var.node_type
   port                 = local.port
@@ -242,6 +244,12 @@ resource "aws_elasticache_replication_group" "this" {
 # generated from the commands the exporter sends (exporter_acl.tf,
 # from internal/redisacl), so it reads INFO, CLUSTER SHARDS/NODES/INFO and
 # SLOWLOG and can write nothing.
+#
+# Users and group carry var.engine. ElastiCache refuses no-password-required
+# for a Valkey user (a Valkey user group holds only users with a password or
+# IAM), so with Valkey the switched-off default user gets a password no one
+# holds: a SHA-256 of the other users' passwords. It is never output, and it
+# opens nothing: the user is "off", which refuses AUTH whatever the password.
 locals {
   rbac_user_names = {
     default  = "default"
@@ -253,6 +261,7 @@ locals {
     ksqldb   = var.ksqldb_access_string
     exporter = local.exporter_access_string
   }
+  default_user_password = sha256(join("\n", concat(["elasticache-exporter: disabled default user"], var.ksqldb_user_passwords, var.exporter_user_passwords)))
 }
 
 resource "aws_elasticache_user" "this" {
@@ -260,12 +269,12 @@ resource "aws_elasticache_user" "this" {
 
   user_id       = "${local.name}-${each.key}"
   user_name     = local.rbac_user_names[each.key]
-  engine        = "redis"
+  engine        = var.engine
   access_string = local.rbac_access_strings[each.key]
 
   authentication_mode {
-    type      = each.key == "default" ? "no-password-required" : "password"
-    passwords = each.key == "ksqldb" ? var.ksqldb_user_passwords : each.key == "exporter" ? var.exporter_user_passwords : null
+    type      = each.key == "default" && var.engine == "redis" ? "no-password-required" : "password"
+    passwords = each.key == "ksqldb" ? var.ksqldb_user_passwords : each.key == "exporter" ? var.exporter_user_passwords : var.engine == "redis" ? null : [local.default_user_password]
   }
 
   tags = merge(var.tags, { Name = "${local.name}-${each.key}" })
@@ -275,7 +284,7 @@ resource "aws_elasticache_user_group" "this" {
   count = var.create_user_group ? 1 : 0
 
   user_group_id = local.name
-  engine        = "redis"
+  engine        = var.engine
   user_ids      = [for k in ["default", "ksqldb", "exporter"] : aws_elasticache_user.this[k].user_id]
 
   tags = merge(var.tags, { Name = local.name })

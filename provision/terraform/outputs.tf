@@ -41,6 +41,16 @@ output "replication_group_arn" {
   value       = local.rg.arn
 }
 
+output "engine" {
+  description = "Engine of the replication group: \"redis\" (Redis OSS) or \"valkey\"."
+  value       = local.rg.engine
+}
+
+output "parameter_group_name" {
+  description = "Parameter group of the replication group, <project_name>-<environment>-<family> (family redis6-x, redis7, valkey7 or valkey8)."
+  value       = aws_elasticache_parameter_group.this.name
+}
+
 output "user_group_id" {
   description = "RBAC user group attached to the replication group; null unless create_user_group."
   value       = var.create_user_group ? aws_elasticache_user_group.this[0].user_group_id : null

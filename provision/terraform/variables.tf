@@ -145,15 +145,33 @@ variable "node_type" {
   }
 }
 
+variable "engine" {
+  description = "Cache engine: \"redis\" (Redis OSS) or \"valkey\". It decides which engine_version values are valid, the parameter group family (redis6.x, redis7, valkey7, valkey8) and the engine of the RBAC users and user group."
+  type        = string
+  default     = "redis"
+  nullable    = false
+
+  validation {
+    condition     = contains(["redis", "valkey"], var.engine)
+    error_message = "engine must be \"redis\" (Redis OSS) or \"valkey\", in lower case."
+  }
+}
+
 variable "engine_version" {
-  description = "Redis major.minor version, e.g. \"7.1\", \"7.0\" or \"6.2\"; the parameter group family is derived from it (7.x -> redis7, 6.x -> redis6.x)."
+  description = "Engine major.minor version. Redis OSS: e.g. \"7.1\", \"7.0\" or \"6.2\" (7.x -> family redis7, 6.x -> redis6.x). Valkey (engine = \"valkey\"): \"7.2\" (family valkey7), \"8.0\" or \"8.1\" (family valkey8). The default 7.1 is a Redis OSS version: set one with engine = \"valkey\"."
   type        = string
   default     = "7.1"
   nullable    = false
 
   validation {
-    condition     = can(regex("^[67]\\.[0-9]+$", var.engine_version))
-    error_message = "engine_version must be a Redis 6 or 7 major.minor version like \"7.1\", \"7.0\" or \"6.2\" (not \"7.x\" or \"7.0.7\"); the parameter group family is derived from it."
+    condition     = var.engine == "valkey" ? true : can(regex("^[67]\\.[0-9]+$", var.engine_version))
+    error_message = "engine_version must be a Redis OSS 6 or 7 major.minor version like \"7.1\", \"7.0\" or \"6.2\" (not \"7.x\", \"7.0.7\" or a Valkey version such as \"8.0\"; for Valkey set engine = \"valkey\"); the parameter group family is derived from it."
+  }
+
+  validation {
+    # ElastiCache's Valkey versions; each has its own parameter group family.
+    condition     = var.engine == "valkey" ? contains(["7.2", "8.0", "8.1"], var.engine_version) : true
+    error_message = "engine_version must be \"7.2\", \"8.0\" or \"8.1\" with engine = \"valkey\" (ElastiCache's Valkey versions; the default \"7.1\" and 6.x are Redis OSS versions); set e.g. engine_version = \"8.0\"."
   }
 }
 
@@ -416,7 +434,7 @@ variable "kms_key_arn" {
 }
 
 variable "transit_encryption_mode" {
-  description = "With transit_encryption_enabled: \"required\" (TLS only) or \"preferred\" (TLS and plain connections, for migrating clients to TLS). null lets AWS choose (required). Redis 7 only."
+  description = "With transit_encryption_enabled: \"required\" (TLS only) or \"preferred\" (TLS and plain connections, for migrating clients to TLS). null lets AWS choose (required). Redis OSS 7 or Valkey only."
   type        = string
   default     = null
 
@@ -426,8 +444,9 @@ variable "transit_encryption_mode" {
   }
 
   validation {
-    condition     = var.transit_encryption_mode == null ? true : var.transit_encryption_enabled && startswith(var.engine_version, "7.")
-    error_message = "transit_encryption_mode needs transit_encryption_enabled = true and a Redis 7 engine_version; enable transit encryption or leave transit_encryption_mode null."
+    # Every Valkey version ElastiCache runs (7.2 and later) supports it.
+    condition     = var.transit_encryption_mode == null ? true : var.transit_encryption_enabled && (var.engine == "valkey" || startswith(var.engine_version, "7."))
+    error_message = "transit_encryption_mode needs transit_encryption_enabled = true and a Redis OSS 7 or Valkey engine_version; enable transit encryption or leave transit_encryption_mode null."
   }
 }
 

@@ -21,6 +21,16 @@ output "redis_connection_string" {
   value       = module.elasticache.redis_connection_string
 }
 
+output "port" {
+  description = "Port of every node and endpoint (6379)."
+  value       = module.elasticache.port
+}
+
+output "replication_group_arn" {
+  description = "Replication group ARN, for IAM policies scoped to this group."
+  value       = module.elasticache.replication_group_arn
+}
+
 output "security_group_id" {
   description = "Redis security group."
   value       = module.elasticache.security_group_id
