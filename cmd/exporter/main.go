@@ -55,6 +55,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	serve := ka.Command("serve", "Run the exporter (the default).").Default()
 	cmds := registerCommands(ka)
+	failover := registerFailover(ka)
 
 	cmd, exitCode, exited, err := parse(ka, args)
 	if exited { // --help, help, --version: printed, nothing else runs
@@ -88,6 +89,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "configuration is valid for %s\n", cmd)
 		return 0
+	}
+	if failover.is(cmd) {
+		return failover.run(ctx, f, stdout, stderr, logger)
 	}
 	return cmds.run(ctx, cmd, f, stdout, stderr, logger)
 }

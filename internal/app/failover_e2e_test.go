@@ -80,11 +80,11 @@ func TestFailoverMeasuredEndToEnd(t *testing.T) {
 	time.Sleep(delay - time.Since(killedAt))
 	pctx, pcancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer pcancel()
-	if err := promoted.Client(t).SlaveOf(pctx, "NO", "ONE").Err(); err != nil {
+	if err := promoted.Client(t).ReplicaOf(pctx, "NO", "ONE").Err(); err != nil {
 		t.Fatalf("REPLICAOF NO ONE: %v", err)
 	}
 	promotedAt := time.Now()
-	if err := other.Client(t).SlaveOf(pctx, "127.0.0.1", strconv.Itoa(promoted.Port)).Err(); err != nil {
+	if err := other.Client(t).ReplicaOf(pctx, "127.0.0.1", strconv.Itoa(promoted.Port)).Err(); err != nil {
 		t.Fatalf("REPLICAOF the new primary: %v", err)
 	}
 	actualDelay := promotedAt.Sub(killedAt)

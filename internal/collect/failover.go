@@ -1,12 +1,15 @@
 package collect
 
 import (
+	"context"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redisinfo"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
 )
 
 // Where a measured failover's start came from.
@@ -277,4 +280,49 @@ func onlineReplicas(info redisinfo.Info) int {
 		}
 	}
 	return online
+}
+
+// FailoverWatch measures the failovers of the shards it is shown, by the
+// same rules as the rounds; `exporter failover test` drives it with its
+// own reads.
+type FailoverWatch struct{ tracker *failoverTracker }
+
+// NewFailoverWatch returns a watch that waits at most maxWait for the
+// replicas to link (0: DefaultFailoverMaxWait).
+func NewFailoverWatch(maxWait time.Duration) *FailoverWatch {
+	return &FailoverWatch{tracker: newFailoverTracker(maxWait)}
+}
+
+// Observe takes one read of every node of a shard and returns the failover
+// it completes, if any; signals may be nil.
+func (w *FailoverWatch) Observe(shard string, reads []NodeRead, signals func() []FailoverSignal) (Failover, bool) {
+	rs := make([]*NodeRead, len(reads))
+	for i := range reads {
+		rs[i] = &reads[i]
+	}
+	return w.tracker.observe(shard, rs, signals)
+}
+
+// Primary is the node the watch last saw accepting writes as the shard's
+// primary ("" before it first saw the shard healthy), and whether that
+// primary is failing now.
+func (w *FailoverWatch) Primary(shard string) (name string, failing bool) {
+	st := w.tracker.shards[shard]
+	if st == nil {
+		return "", false
+	}
+	return st.primary, !st.failingSince.IsZero()
+}
+
+// ReadNodes reads INFO from each node once, concurrently, with no latency
+// reads: what the failover rules need, for a one-off command.
+func ReadNodes(ctx context.Context, clients topology.ClientSource, nodes []topology.Node, cluster bool) []NodeRead {
+	legacy := &legacyInfo{latency: func() LatencyPolicy { return LatencyPolicy{} }}
+	out := make([]NodeRead, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Go(func() { out[i] = readNode(ctx, clients.Client(n.Addr, n.ServerName), n, cluster, legacy) })
+	}
+	wg.Wait()
+	return out
 }
