@@ -47,7 +47,8 @@ const (
 )
 
 type queryFile struct {
-	Dashboard763 []struct {
+	InstanceVariable string `yaml:"instance_variable"`
+	Dashboard763     []struct {
 		Panel string `yaml:"panel"`
 		Expr  string `yaml:"expr"`
 		Want  string `yaml:"want"`
@@ -167,6 +168,7 @@ func TestDashboard763PerNode(t *testing.T) {
 		}
 		rates[n] = r
 	}
+	checkInstanceVariable(t, prom, queries, nodes, at)
 	evaluateAll(t, prom, queries, nodes, at, rates, nil)
 	cancel()
 	load.Wait()
@@ -202,6 +204,38 @@ func TestDashboard763PerNode(t *testing.T) {
 		return ""
 	})
 	t.Logf("RedisDown fired for %s alone; the test took %s", stopped, time.Since(start).Round(time.Millisecond))
+}
+
+// labelValues is Grafana's label_values(selector, label) variable query.
+var labelValues = regexp.MustCompile(`^label_values\((.+), *(\w+)\)$`)
+
+// checkInstanceVariable: dashboard 763's $instance drop-down lists the
+// nodes under the relabelling, and only the exporter without it.
+func checkInstanceVariable(t *testing.T, prom *daemon, q queryFile, nodes []string, at time.Time) {
+	t.Helper()
+	m := labelValues.FindStringSubmatch(q.InstanceVariable)
+	if m == nil {
+		t.Fatalf("%s: instance_variable %q is not label_values(selector, label)", dashboard763File, q.InstanceVariable)
+	}
+	selector := fill763(m[1], "")
+	got, err := promInstant(prom, selector, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]map[string]bool{jobPerNode: {}, jobPlain: {}}
+	for _, s := range got {
+		if values[s.Labels["job"]] != nil {
+			values[s.Labels["job"]][s.Labels[m[2]]] = true
+		}
+	}
+	want := slices.Sorted(slices.Values(nodes))
+	if got := sortedKeys(values[jobPerNode]); !slices.Equal(got, want) {
+		t.Errorf("dashboard 763's $instance (%s) lists %v with the relabelling, want the nodes %v", q.InstanceVariable, got, want)
+	}
+	if got := sortedKeys(values[jobPlain]); len(got) != 1 || slices.Contains(nodes, got[0]) {
+		t.Errorf("without the relabelling $instance lists %v, want only the exporter", got)
+	}
+	t.Logf("dashboard 763's $instance lists %v with the relabelling, %v without", sortedKeys(values[jobPerNode]), sortedKeys(values[jobPlain]))
 }
 
 // evaluateAll evaluates every query of the file at time at, per node, and
@@ -321,7 +355,9 @@ func wantsOf(nodes []string, want string, wanted func(want, node string) (float6
 // checkClose fails unless got is within 1 % of want (exactly 0 for 0).
 func checkClose(t *testing.T, what string, got, want float64) {
 	t.Helper()
-	if math.IsNaN(got) || math.Abs(got-want) > 0.01*math.Abs(want) {
+	if math.IsNaN(got) {
+		t.Errorf("%s has no series, the node reports %v", what, want)
+	} else if math.Abs(got-want) > 0.01*math.Abs(want) {
 		t.Errorf("%s = %v, the node reports %v (off by %.2f %%)", what, got, want, 100*math.Abs(got-want)/math.Max(math.Abs(want), 1e-9))
 	}
 }
