@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // Exposition is one round's answer in the Prometheus text format (0.0.4),
@@ -70,14 +71,42 @@ type encoder struct {
 	dropped  int
 	firstErr error
 	line     []byte
-	// tmp is reused for the histograms and summaries expfmt writes.
+	scratch  dtoScratch
+	// tmp is reused for the samples expfmt writes.
 	tmp bytes.Buffer
 	// sizeHint is each family's size in the previous round: buffers
 	// start at it instead of growing by doubling (a third of a round's
 	// garbage at 1,500 nodes). sizes records this round's.
 	sizeHint map[string]int
 	sizes    map[string]int
+	// spare are the previous round's family buffers, emptied, when that
+	// round was small enough to keep them (see recycleLimit).
+	spare map[string]*familyBuf
+	// finished is set by finish: the maps and buffers may already serve
+	// the next round, so a late add is dropped.
+	finished bool
 }
+
+// recycleLimit bounds what a round leaves for the next one to reuse: its
+// family buffers (the plain exposition, about 65 KiB per node with every
+// family on), the map of series seen and the family map. Below it, a
+// round's encoding allocates almost nothing, so the garbage collector,
+// which ran every few rounds and was the largest single cost of a small
+// group's scrape, runs rarely; above it (hundreds of nodes) the buffers
+// are let go family by family while compressing, as before, and the peak
+// memory of a large round stays what it was.
+const recycleLimit = 16 << 20
+
+// spareState is what a small round leaves for the next one. One is kept:
+// rounds do not overlap, except a partial answer for a client that cannot
+// wait, which then allocates its own.
+type spareState struct {
+	fams  map[string]*familyBuf
+	seen  map[uint64]struct{}
+	spare map[string]*familyBuf
+}
+
+var spareStates = make(chan *spareState, 1)
 
 // familyBuf is one family's samples, already formatted.
 type familyBuf struct {
@@ -94,14 +123,27 @@ func newEncoder() *encoder { return newSizedEncoder(nil, 0) }
 // newSizedEncoder takes the family sizes and sample count of the previous
 // round as hints.
 func newSizedEncoder(sizeHint map[string]int, samples int) *encoder {
-	return &encoder{fams: make(map[string]*familyBuf, max(256, len(sizeHint))), seen: make(map[uint64]struct{}, max(4096, samples)), sizeHint: sizeHint}
+	select {
+	case st := <-spareStates:
+		return &encoder{fams: st.fams, seen: st.seen, spare: st.spare, sizeHint: sizeHint}
+	default:
+	}
+	return &encoder{fams: make(map[string]*familyBuf, max(64, len(sizeHint))), seen: make(map[uint64]struct{}, max(256, samples)), sizeHint: sizeHint}
 }
 
-// newFamily starts a family's buffer at its size in the previous round.
+// newFamily starts a family's buffer: the previous round's, emptied, or
+// one at its size in the previous round.
 func (e *encoder) newFamily(name, help string, typ dto.MetricType) *familyBuf {
-	f := &familyBuf{name: name, help: help, typ: typ}
-	if n := e.sizeHint[name]; n > 0 {
-		f.buf.Grow(n + n/16)
+	f := e.spare[name]
+	if f != nil {
+		delete(e.spare, name)
+		f.help, f.typ, f.self = help, typ, nil
+		f.buf.Reset()
+	} else {
+		f = &familyBuf{name: name, help: help, typ: typ}
+		if n := e.sizeHint[name]; n > 0 {
+			f.buf.Grow(n + n/16)
+		}
 	}
 	e.fams[name] = f
 	return f
@@ -143,8 +185,17 @@ func (e *encoder) add(m prometheus.Metric) bool {
 		e.drop(meta.err)
 		return false
 	}
-	if s, ok := m.(*fastSample); ok && !meta.constLabels {
-		return e.addSample(meta, s)
+	if e.finished {
+		e.drop(fmt.Errorf("%s: sent after the round was encoded", meta.name))
+		return false
+	}
+	if meta.fast {
+		switch s := m.(type) {
+		case *fastSample:
+			return e.addSample(meta, s)
+		case *fastDistribution:
+			return e.addDistribution(meta, s)
+		}
 	}
 	e.pb.Reset()
 	if err := m.Write(&e.pb); err != nil {
@@ -180,54 +231,11 @@ func (e *encoder) addSample(meta descMeta, s *fastSample) bool {
 	if s.typ == prometheus.CounterValue {
 		typ = dto.MetricType_COUNTER
 	}
-	if len(s.labels) != len(meta.labels) {
-		e.drop(fmt.Errorf("%s: %d label values for %d labels", meta.name, len(s.labels), len(meta.labels)))
+	f := e.admit(meta, typ, s.labels)
+	if f == nil {
 		return false
 	}
-	for _, v := range s.labels {
-		if !utf8.ValidString(v) {
-			e.drop(fmt.Errorf("%s: label value %q is not valid UTF-8", meta.name, v))
-			return false
-		}
-	}
-	f := e.fams[meta.name]
-	switch {
-	case f == nil:
-		f = e.newFamily(meta.name, meta.help, typ)
-	case f.self != nil || f.typ != typ:
-		e.drop(fmt.Errorf("%s: a %s sample does not fit the family already sent", meta.name, typ))
-		return false
-	}
-	var h maphash.Hash
-	h.SetSeed(hashSeed)
-	h.WriteString(meta.name)
-	h.WriteByte(0xfe)
-	for i, v := range s.labels {
-		h.WriteString(meta.labels[i])
-		h.WriteByte(0)
-		h.WriteString(v)
-		h.WriteByte(0xff)
-	}
-	sum := h.Sum64()
-	if _, dup := e.seen[sum]; dup {
-		e.drop(fmt.Errorf("%s: two samples with the labels %q", meta.name, s.labels))
-		return false
-	}
-	e.seen[sum] = struct{}{}
-	b := append(e.line[:0], meta.name...)
-	if len(s.labels) > 0 {
-		b = append(b, '{')
-		for k, i := range meta.order {
-			if k > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, meta.labels[i]...)
-			b = append(b, '=', '"')
-			b = appendEscaped(b, s.labels[i], true)
-			b = append(b, '"')
-		}
-		b = append(b, '}')
-	}
+	b := appendSeriesName(e.line[:0], meta.name, "", meta.labels, s.labels, meta.order, "", 0)
 	b = append(b, ' ')
 	b = appendFloat(b, s.value)
 	b = append(b, '\n')
@@ -237,50 +245,84 @@ func (e *encoder) addSample(meta descMeta, s *fastSample) bool {
 	return true
 }
 
-// writeSample appends one sample's lines to its family.
-func (e *encoder) writeSample(f *familyBuf, pb *dto.Metric) error {
-	var v float64
-	switch f.typ {
-	case dto.MetricType_COUNTER:
-		v = pb.GetCounter().GetValue()
-	case dto.MetricType_GAUGE:
-		v = pb.GetGauge().GetValue()
-	case dto.MetricType_UNTYPED:
-		v = pb.GetUntyped().GetValue()
-	default:
-		// Histograms and summaries are rare here (the slow log's): expfmt
-		// writes them, and the family header it adds is cut off.
-		e.tmp.Reset()
-		name, typ := f.name, f.typ
-		if _, err := expfmt.MetricFamilyToText(&e.tmp, &dto.MetricFamily{Name: &name, Type: &typ, Metric: []*dto.Metric{pb}}); err != nil {
-			return err
-		}
-		body := e.tmp.Bytes()
-		if i := bytes.Index(body, []byte("\n"+name)); i >= 0 {
-			body = body[i+1:]
-		}
-		f.buf.Write(body)
+// addDistribution is add for this package's own histograms and summaries.
+func (e *encoder) addDistribution(meta descMeta, d *fastDistribution) bool {
+	typ := dto.MetricType_SUMMARY
+	if d.histogram {
+		typ = dto.MetricType_HISTOGRAM
+	}
+	f := e.admit(meta, typ, d.labels)
+	if f == nil {
+		return false
+	}
+	e.line = appendDistribution(e.line[:0], meta.name, meta.labels, d.labels, meta.order, &d.distribution)
+	f.buf.Write(e.line)
+	e.samples++
+	return true
+}
+
+// admit checks one of this package's samples (label count and UTF-8, the
+// family's type, unique labels) and returns its family, or nil when the
+// sample is dropped.
+func (e *encoder) admit(meta descMeta, typ dto.MetricType, labels []string) *familyBuf {
+	if len(labels) != len(meta.labels) {
+		e.drop(fmt.Errorf("%s: %d label values for %d labels", meta.name, len(labels), len(meta.labels)))
 		return nil
 	}
-	b := append(e.line[:0], f.name...)
-	if labels := pb.GetLabel(); len(labels) > 0 {
-		b = append(b, '{')
-		for i, lp := range labels {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, lp.GetName()...)
-			b = append(b, '=', '"')
-			b = appendEscaped(b, lp.GetValue(), true)
-			b = append(b, '"')
+	for _, v := range labels {
+		if !utf8.ValidString(v) {
+			e.drop(fmt.Errorf("%s: label value %q is not valid UTF-8", meta.name, v))
+			return nil
 		}
-		b = append(b, '}')
 	}
-	b = append(b, ' ')
-	b = appendFloat(b, v)
-	b = append(b, '\n')
-	e.line = b
-	f.buf.Write(b)
+	f := e.fams[meta.name]
+	switch {
+	case f == nil:
+		f = e.newFamily(meta.name, meta.help, typ)
+	case f.self != nil || f.typ != typ:
+		e.drop(fmt.Errorf("%s: a %s sample does not fit the family already sent", meta.name, typ))
+		return nil
+	}
+	var h maphash.Hash
+	h.SetSeed(hashSeed)
+	h.WriteString(meta.name)
+	h.WriteByte(0xfe)
+	for i, v := range labels {
+		h.WriteString(meta.labels[i])
+		h.WriteByte(0)
+		h.WriteString(v)
+		h.WriteByte(0xff)
+	}
+	sum := h.Sum64()
+	if _, dup := e.seen[sum]; dup {
+		e.drop(fmt.Errorf("%s: two samples with the labels %q", meta.name, labels))
+		return nil
+	}
+	e.seen[sum] = struct{}{}
+	return f
+}
+
+// writeSample appends one sample's lines to its family: appendDTOMetric
+// for what it writes as expfmt does, expfmt itself for the rest (a name
+// that is not a legacy Prometheus name), its family header cut off.
+func (e *encoder) writeSample(f *familyBuf, pb *dto.Metric) error {
+	if b, ok := appendDTOMetric(e.line[:0], f.name, f.typ, pb, &e.scratch); ok {
+		e.line = b
+		f.buf.Write(b)
+		return nil
+	}
+	e.tmp.Reset()
+	name, typ := f.name, f.typ
+	if _, err := expfmt.MetricFamilyToText(&e.tmp, &dto.MetricFamily{Name: &name, Type: &typ, Metric: []*dto.Metric{pb}}); err != nil {
+		return err
+	}
+	body := e.tmp.Bytes()
+	// The header is one TYPE line (no HELP was given); a quoted name has
+	// no newline in it (newlines are escaped).
+	if i := bytes.IndexByte(body, '\n'); i >= 0 {
+		body = body[i+1:]
+	}
+	f.buf.Write(body)
 	return nil
 }
 
@@ -288,56 +330,116 @@ func (e *encoder) writeSample(f *familyBuf, pb *dto.Metric) error {
 func (e *encoder) finish() (*Exposition, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.finished = true
 	names := make([]string, 0, len(e.fams))
 	for n := range e.fams {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	size := 0
-	e.sizes = make(map[string]int, len(e.fams))
+	sizes := e.sizeHint
+	if sizes == nil || len(sizes) > 2*len(e.fams) {
+		sizes = make(map[string]int, len(e.fams))
+	} else {
+		clear(sizes)
+	}
 	for n, f := range e.fams {
 		size += f.buf.Len()
-		e.sizes[n] = f.buf.Len()
+		sizes[n] = f.buf.Len()
 	}
+	e.sizes = sizes
+	recycle := size <= recycleLimit
 	var out bytes.Buffer
 	out.Grow(size/10 + 4096)
-	gz := gzipPool.Get().(*gzip.Writer)
-	defer gzipPool.Put(gz)
-	gz.Reset(&out)
-	var hdr []byte
+	gz := getGzip(&out)
+	defer putGzip(gz)
+	hdr := e.line[:0]
 	for _, n := range names {
 		f := e.fams[n]
 		if f.self != nil {
-			if _, err := expfmt.MetricFamilyToText(gz, f.self); err != nil {
+			var ok bool
+			if hdr, ok = appendDTOFamily(hdr[:0], f.self, &e.scratch); ok {
+				if _, err := gz.Write(hdr); err != nil {
+					return nil, err
+				}
+			} else if _, err := expfmt.MetricFamilyToText(gz, f.self); err != nil {
 				return nil, fmt.Errorf("encode %s: %w", n, err)
 			}
 			continue
 		}
-		hdr = append(hdr[:0], "# HELP "...)
-		hdr = append(hdr, n...)
-		hdr = append(hdr, ' ')
-		hdr = appendEscaped(hdr, f.help, false)
-		hdr = append(hdr, "\n# TYPE "...)
-		hdr = append(hdr, n...)
-		hdr = append(hdr, ' ')
-		hdr = append(hdr, strings.ToLower(f.typ.String())...)
-		hdr = append(hdr, '\n')
+		help := f.help
+		hdr = appendFamilyHeader(hdr[:0], n, &help, strings.ToLower(f.typ.String()))
 		if _, err := gz.Write(hdr); err != nil {
 			return nil, err
 		}
 		if _, err := gz.Write(f.buf.Bytes()); err != nil {
 			return nil, err
 		}
-		f.buf = bytes.Buffer{} // let it go before the next family is compressed
+		if !recycle {
+			f.buf = bytes.Buffer{} // let it go before the next family is compressed
+		}
 	}
 	if err := gz.Close(); err != nil {
 		return nil, err
 	}
 	exp := &Exposition{gzip: out.Bytes(), Samples: e.samples, Dropped: e.dropped}
+	if recycle {
+		e.recycle()
+	}
 	if e.dropped > 0 {
 		return exp, fmt.Errorf("%d sample(s) dropped, the first: %w", e.dropped, e.firstErr)
 	}
 	return exp, nil
+}
+
+// recycle leaves the encoder's maps and buffers for the next round.
+func (e *encoder) recycle() {
+	spare := e.spare
+	if spare == nil {
+		spare = make(map[string]*familyBuf, len(e.fams))
+	}
+	for n, f := range e.fams {
+		if f.self == nil {
+			f.buf.Reset()
+			spare[n] = f
+		}
+	}
+	clear(e.fams)
+	clear(e.seen)
+	st := &spareState{fams: e.fams, seen: e.seen, spare: spare}
+	e.fams, e.seen, e.spare = nil, nil, nil
+	select {
+	case spareStates <- st:
+	default:
+	}
+}
+
+// gzipWriters keeps compressors between rounds. Not a sync.Pool: a pool is
+// emptied by every garbage collection, so with a collection every few
+// rounds most rounds allocated a new compressor (its tables are hundreds
+// of KiB), which brought the next collection forward in turn.
+var gzipWriters = make(chan *gzip.Writer, 2)
+
+// getGzip returns a writer at BestSpeed: the default level costs about
+// three times the CPU for 15% fewer bytes, and the body is compressed
+// once per round whatever the number of clients.
+func getGzip(w io.Writer) *gzip.Writer {
+	select {
+	case gz := <-gzipWriters:
+		gz.Reset(w)
+		return gz
+	default:
+		gz, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
+		return gz
+	}
+}
+
+func putGzip(gz *gzip.Writer) {
+	gz.Reset(io.Discard) // keep no reference to the body
+	select {
+	case gzipWriters <- gz:
+	default:
+	}
 }
 
 // Encode builds an exposition from gathered families and metrics (the
@@ -360,7 +462,11 @@ type descMeta struct {
 	constLabels bool
 	// order writes the labels sorted by name, as const metrics do.
 	order []int
-	err   error
+	// fast is true when the encoder may write this package's samples of
+	// the desc itself: no constant labels, and the name and label names
+	// are legacy Prometheus names, which expfmt writes unquoted.
+	fast bool
+	err  error
 }
 
 // descMetas caches the parse of Desc.String(), the only public way to read
@@ -413,6 +519,10 @@ func parseDesc(s string) descMeta {
 		m.order[i] = i
 	}
 	sort.SliceStable(m.order, func(i, j int) bool { return m.labels[m.order[i]] < m.labels[m.order[j]] })
+	m.fast = !m.constLabels && model.LegacyValidation.IsValidMetricName(m.name)
+	for _, l := range m.labels {
+		m.fast = m.fast && model.LegacyValidation.IsValidMetricName(l)
+	}
 	return m
 }
 
@@ -469,14 +579,6 @@ func appendFloat(b []byte, f float64) []byte {
 	}
 	return strconv.AppendFloat(b, f, 'g', -1, 64)
 }
-
-// gzipPool holds writers at BestSpeed: the default level costs about three
-// times the CPU for 15% fewer bytes, and the body is compressed once per
-// round whatever the number of clients.
-var gzipPool = sync.Pool{New: func() any {
-	w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
-	return w
-}}
 
 func metricType(m *dto.Metric) dto.MetricType {
 	switch {

@@ -416,19 +416,16 @@ func count(v float64) uint64 {
 	return uint64(v)
 }
 
-// summary and histogram emit the two families that are not plain samples.
-// Label values from the node go through LabelValue; a value the client
-// library refuses is dropped, never a panic.
+// summary and histogram emit the two families that are not plain samples,
+// as fast distributions the encoder writes without protobuf (sample.go).
+// Label values from the node go through LabelValue; a sample the encoder
+// refuses is dropped and counted, never a panic.
 func (e nodeEmitter) summary(d *prometheus.Desc, n uint64, sum float64, quantiles map[float64]float64, extra ...string) {
-	if m, err := prometheus.NewConstSummary(d, n, sum, quantiles, e.labelValues(extra)...); err == nil {
-		e.emit(m)
-	}
+	e.emit(newFastSummary(d, n, sum, quantiles, e.labelValues(extra)))
 }
 
 func (e nodeEmitter) histogram(d *prometheus.Desc, n uint64, sum float64, buckets map[float64]uint64, extra ...string) {
-	if m, err := prometheus.NewConstHistogram(d, n, sum, buckets, e.labelValues(extra)...); err == nil {
-		e.emit(m)
-	}
+	e.emit(newFastHistogram(d, n, sum, buckets, e.labelValues(extra)))
 }
 
 func (e nodeEmitter) labelValues(extra []string) []string {
