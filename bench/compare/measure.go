@@ -41,12 +41,25 @@ func ourExporter(path string) exporter {
 	}
 }
 
+// redisExporterFlags are the opt-in flags redis_exporter is given: those
+// that make it export what elasticache-exporter exports by default and that
+// work on ElastiCache. `--include-system-metrics` adds
+// redis_total_system_memory_bytes (ours has it). Left out: `--export-client-list`
+// and `--export-client-port` (CLIENT LIST per scrape; ours does not export
+// it, see docs/compatibility.md), `--include-config-metrics` (CONFIG is
+// blocked on ElastiCache), the key, stream and script checks (per-deployment
+// patterns, not exported here), `--is-cluster` (key checks on a cluster only)
+// and `--ping-on-connect` (a PING per scrape that adds no series). Its
+// latency families (INFO latencystats, LATENCY LATEST) are on by default in
+// 1.45, which has no LATENCY HISTOGRAM.
+var redisExporterFlags = []string{"--include-system-metrics"}
+
 func redisExporter(path string) exporter {
 	return exporter{
 		name: "redis_exporter",
 		path: path,
 		args: func(addr, listen string) []string {
-			return []string{"--redis.addr=redis://" + addr, "--web.listen-address=" + listen}
+			return append([]string{"--redis.addr=redis://" + addr, "--web.listen-address=" + listen}, redisExporterFlags...)
 		},
 		upSeries: countUp,
 	}

@@ -237,7 +237,7 @@ func (r report) render() string {
 	w("- New connections: `total_connections_received` (INFO stats) delta over the scrapes, after the warm-up; the benchmark's own connection is older than the window.\n")
 	w("- Redis commands: `commandstats` calls delta per command, per node and scrape, the benchmark's own INFO removed.\n")
 	w("- RSS: `VmRSS` and `VmHWM` from `/proc/PID/status` right after the last scrape.\n")
-	w("- Both exporters run with their defaults (Go and process collectors on); redis_exporter is given `redis://host:port`. They never run at the same time.\n\n")
+	w("- Both exporters run with their defaults (Go and process collectors on), elasticache-exporter with every #12 family (INFO-derived families, commandstats per command, `redis_latency_percentiles_usec`, `redis_commands_latencies_usec` from LATENCY HISTOGRAM, `redis_latency_spike_*` from LATENCY LATEST); redis_exporter is given `redis://host:port` and `%s`, the opt-in flags that make it export what ours does and work on ElastiCache (`--export-client-list` is left out: ours has no client list; CONFIG-based, key, stream and script flags are left out: ElastiCache blocks CONFIG and the others need per-deployment patterns). They never run at the same time.\n\n", strings.Join(redisExporterFlags, " "))
 
 	w("## Reproduce\n\n```sh\nmake bench\n```\n\nwhich runs:\n\n```sh\n")
 	w("make deps build\n")
@@ -247,7 +247,7 @@ func (r report) render() string {
 	w("This report was produced with `go run ./bench/compare %s`. Useful flags: `-scrapes N` (default 500), `-repeat N` (3), `-idle 0` (skip the background window), `-gobench=false` (skip the Go benchmarks), `-redis-exporter PATH`.\n\n", strings.Join(os.Args[1:], " "))
 	w("The exporters were started as:\n\n```sh\n")
 	w("bin/exporter --redis.addr=127.0.0.1:PORT --web.listen-address=127.0.0.1:PORT2 --log.level=warn\n")
-	w("/usr/bin/prometheus-redis-exporter --redis.addr=redis://127.0.0.1:PORT --web.listen-address=127.0.0.1:PORT2\n```\n\n")
+	w("/usr/bin/prometheus-redis-exporter --redis.addr=redis://127.0.0.1:PORT --web.listen-address=127.0.0.1:PORT2 %s\n```\n\n", strings.Join(redisExporterFlags, " "))
 	w("To see where elasticache-exporter's CPU goes:\n\n```sh\ngo test -run '^$' -bench 'Scrape' -cpuprofile /tmp/cpu.out ./internal/collect\ngo tool pprof -top -nodecount 40 /tmp/cpu.out\n```\n\n")
 
 	if r.goBenchOut != "" {
