@@ -364,8 +364,18 @@ func checkClose(t *testing.T, what string, got, want float64) {
 
 // checkExporterSeriesKeepInstance: the exporter's own series (no node)
 // and Prometheus' up keep the exporter's instance under the relabelling.
+// And the exporter exports no instance or job label (Prometheus would
+// keep it as exported_instance, exported_job), so honorLabels, which
+// decides between such labels and the target's, has no say in it.
 func checkExporterSeriesKeepInstance(t *testing.T, prom *daemon, exporterAddr string, at time.Time) {
 	t.Helper()
+	for _, q := range []string{`{exported_instance!=""}`, `{exported_job!=""}`} {
+		if got, err := promInstant(prom, q, at); err != nil {
+			t.Fatal(err)
+		} else if len(got) > 0 {
+			t.Errorf("%s: the exporter exports its own label: %v", q, got[:min(len(got), 3)])
+		}
+	}
 	for _, q := range []string{`up{job="redis"}`, `elasticache_exporter_scrape_duration_seconds{job="redis"}`} {
 		got, err := promInstant(prom, q, at)
 		if err != nil {
