@@ -3,12 +3,16 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/elasticache"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redistest"
@@ -27,24 +31,8 @@ type measuredFailover struct {
 	NewPrimary      string    `json:"new_primary"`
 }
 
-// A real failover: the primary of a primary + 2 replicas group is killed,
-// a replica is promoted 5 s later and the other repointed to it, while
-// Prometheus scrapes every second. The exporter, seeded with all three
-// addresses, keeps the dead node (redis_up 0), finds the new primary and
-// measures the failover as the promotion delay within one scrape interval,
-// in the histogram, the last-failover time and /api/v1/events.
-func TestFailoverMeasuredEndToEnd(t *testing.T) {
-	const (
-		interval = time.Second
-		delay    = 5 * time.Second
-	)
-	rg := redistest.NewReplication(t, 2, redistest.Options{})
-	oldPrimary, promoted, other := rg.Primary, rg.Replicas[0], rg.Replicas[1]
-	r := startApp(t, func(c *config.Config) {
-		c.Redis.Addrs = []string{oldPrimary.Addr, promoted.Addr, other.Addr}
-	})
-
-	// Prometheus: one scrape a second until the test ends.
+// scrapeEverySecond is Prometheus: one scrape a second until the test ends.
+func scrapeEverySecond(t *testing.T, r *running, interval time.Duration) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var scrapes sync.WaitGroup
 	scrapes.Go(func() {
@@ -62,33 +50,46 @@ func TestFailoverMeasuredEndToEnd(t *testing.T) {
 		}
 	})
 	t.Cleanup(func() { cancel(); scrapes.Wait() })
+}
 
-	waitUntil(t, 15*time.Second, "a scrape with all three nodes up and the replicas linked", func() bool {
+// waitReplicationHealthy waits for a scrape with the three named nodes up
+// and both replicas linked.
+func waitReplicationHealthy(t *testing.T, r *running, names ...string) {
+	t.Helper()
+	waitUntil(t, 20*time.Second, "a scrape with all three nodes up and the replicas linked", func() bool {
 		fams := r.scrape(t)
 		up := 0
-		for _, s := range []*redistest.Server{oldPrimary, promoted, other} {
-			if v, ok := nodeValue(fams, "redis_up", s.Addr); ok && v == 1 {
+		for _, n := range names {
+			if v, ok := nodeValue(fams, "redis_up", n); ok && v == 1 {
 				up++
 			}
 		}
-		return up == 3 && len(series(fams, "redis_master_link_up")) == 2
+		return up == len(names) && len(series(fams, "redis_master_link_up")) == len(names)-1
 	})
-	time.Sleep(2 * interval) // a few healthy scrapes of the old primary
+}
 
-	killedAt := time.Now()
-	oldPrimary.Kill()
+// failOver kills rg's primary, promotes the first replica delay later and
+// repoints the second to it.
+func failOver(t *testing.T, rg *redistest.Replication, delay time.Duration) (killedAt, promotedAt time.Time) {
+	t.Helper()
+	killedAt = time.Now()
+	rg.Primary.Kill()
 	time.Sleep(delay - time.Since(killedAt))
-	pctx, pcancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer pcancel()
-	if err := promoted.Client(t).ReplicaOf(pctx, "NO", "ONE").Err(); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := rg.Replicas[0].Client(t).ReplicaOf(ctx, "NO", "ONE").Err(); err != nil {
 		t.Fatalf("REPLICAOF NO ONE: %v", err)
 	}
-	promotedAt := time.Now()
-	if err := other.Client(t).ReplicaOf(pctx, "127.0.0.1", strconv.Itoa(promoted.Port)).Err(); err != nil {
+	promotedAt = time.Now()
+	if err := rg.Replicas[1].Client(t).ReplicaOf(ctx, "127.0.0.1", strconv.Itoa(rg.Replicas[0].Port)).Err(); err != nil {
 		t.Fatalf("REPLICAOF the new primary: %v", err)
 	}
-	actualDelay := promotedAt.Sub(killedAt)
+	return killedAt, promotedAt
+}
 
+// waitMeasuredFailover waits for a measured failover in /api/v1/events.
+func waitMeasuredFailover(t *testing.T, r *running) measuredFailover {
+	t.Helper()
 	var measured measuredFailover
 	waitUntil(t, 20*time.Second, "the failover in /api/v1/events", func() bool {
 		code, body := r.get(t, "/api/v1/events?event=failover")
@@ -109,14 +110,41 @@ func TestFailoverMeasuredEndToEnd(t *testing.T) {
 		}
 		return false
 	})
+	return measured
+}
+
+// readJitter bounds the spread of the reads within a round and of the
+// ticks on a loaded machine, plus the repointed replica's partial resync.
+const readJitter = 250 * time.Millisecond
+
+// A real failover: the primary of a primary + 2 replicas group is killed,
+// a replica is promoted 5 s later and the other repointed to it, while
+// Prometheus scrapes every second. The exporter, seeded with all three
+// addresses, keeps the dead node (redis_up 0), finds the new primary and
+// measures the failover as the promotion delay within one scrape interval,
+// in the histogram, the last-failover time and /api/v1/events.
+func TestFailoverMeasuredEndToEnd(t *testing.T) {
+	const (
+		interval = time.Second
+		delay    = 5 * time.Second
+	)
+	rg := redistest.NewReplication(t, 2, redistest.Options{})
+	oldPrimary, promoted, other := rg.Primary, rg.Replicas[0], rg.Replicas[1]
+	r := startApp(t, func(c *config.Config) {
+		c.Redis.Addrs = []string{oldPrimary.Addr, promoted.Addr, other.Addr}
+	})
+	scrapeEverySecond(t, r, interval)
+	waitReplicationHealthy(t, r, oldPrimary.Addr, promoted.Addr, other.Addr)
+	time.Sleep(2 * interval) // a few healthy scrapes of the old primary
+
+	killedAt, promotedAt := failOver(t, rg, delay)
+	actualDelay := promotedAt.Sub(killedAt)
+	measured := waitMeasuredFailover(t, r)
 	t.Logf("killed the primary, promoted a replica %.3f s later; measured %.3f s (start from %s)",
 		actualDelay.Seconds(), measured.DurationSeconds, measured.Source)
 	// The measurement runs from the last scrape before the kill to the
 	// first one after the promotion: never shorter than the delay, longer
-	// by less than one interval, plus the partial resync of the repointed
-	// replica and the spread of the reads within a round (a few ms;
-	// readJitter bounds them).
-	const readJitter = 250 * time.Millisecond
+	// by less than one interval.
 	got := time.Duration(measured.DurationSeconds * float64(time.Second))
 	if got < actualDelay-readJitter || got > actualDelay+interval+readJitter {
 		t.Errorf("measured %s for a %s promotion delay: not within one scrape interval (%s) above it", got, actualDelay, interval)
@@ -148,5 +176,63 @@ func TestFailoverMeasuredEndToEnd(t *testing.T) {
 	}
 	if v, _ := nodeValue(fams, "redis_node_is_primary", promoted.Addr); v != 1 {
 		t.Errorf("redis_node_is_primary of the new primary = %v, want 1", v)
+	}
+}
+
+// With the engine log tailed, a delivered failover line between the last
+// healthy scrape and the first failing one is the start: an adopted group
+// whose primary is killed, with the replica's "failover election" line at
+// the moment of the kill, is measured from that line.
+func TestFailoverStartFromEngineLog(t *testing.T) {
+	const (
+		interval = time.Second
+		delay    = 4 * time.Second
+	)
+	e := newElastiCacheEmulator(t)
+	group := uniqueName("failover")
+	e.createGroup(t, &elasticache.CreateReplicationGroupInput{
+		ReplicationGroupId:       aws.String(group),
+		NumCacheClusters:         aws.Int32(3),
+		AutomaticFailoverEnabled: aws.Bool(true),
+	})
+	m1, m2, m3 := group+"-001", group+"-002", group+"-003"
+	rg := redistest.NewReplication(t, 2, redistest.Options{})
+	e.pointAt(t, m1, rg.Primary)
+	e.pointAt(t, m2, rg.Replicas[0])
+	e.pointAt(t, m3, rg.Replicas[1])
+	lc := logsClient(e.kumoURL)
+	engineGroup := "/aws/elasticache/" + group + "/engine-log"
+	stream := "elasticache/redis/" + m2 + "/0001/engine-log"
+	createLogStream(t, lc, engineGroup, stream)
+
+	awsTestEnv(t)
+	r := startApp(t, func(c *config.Config) {
+		c.ElastiCache.ReplicationGroupID = group
+		c.AWS = config.AWSConfig{Region: "us-east-1", EndpointURL: e.front.srv.URL}
+		c.Logs.EngineLogGroup = engineGroup
+		c.Logs.PollInterval = time.Second
+	})
+	scrapeEverySecond(t, r, interval)
+	waitReplicationHealthy(t, r, m1, m2, m3)
+	time.Sleep(2 * interval)
+
+	// The line is written at the kill, in the background: the tail reads
+	// it within its 1 s poll, long before the promotion.
+	lineAt := time.Now().Truncate(time.Millisecond)
+	putLogLines(t, lc, engineGroup, stream, lineAt,
+		fmt.Sprintf(`{"CacheClusterId":%q,"CacheNodeId":"0001","LogLevel":"NOTICE","Role":"S","Time":%q,"Message":"Starting a failover election for epoch 7."}`, m2, engineTime(lineAt)))
+	killedAt, promotedAt := failOver(t, rg, delay)
+	measured := waitMeasuredFailover(t, r)
+	t.Logf("engine-log line at the kill, promotion %.3f s later; measured %.3f s (start from %s)",
+		promotedAt.Sub(killedAt).Seconds(), measured.DurationSeconds, measured.Source)
+	if measured.Source != "engine-log" || measured.OldPrimary != m1 || measured.NewPrimary != m2 || measured.Shard != "0001" {
+		t.Fatalf("event: %+v", measured)
+	}
+	start := measured.Time.Add(-time.Duration(measured.DurationSeconds * float64(time.Second)))
+	if d := start.Sub(lineAt); d < -time.Millisecond || d > time.Millisecond {
+		t.Errorf("the measured failover starts at %s, the engine-log line is at %s", start, lineAt)
+	}
+	if got := time.Duration(measured.DurationSeconds * float64(time.Second)); got < promotedAt.Sub(lineAt)-readJitter || got > promotedAt.Sub(lineAt)+interval+readJitter {
+		t.Errorf("measured %s from the line to a promotion %s after it", got, promotedAt.Sub(lineAt))
 	}
 }
