@@ -227,3 +227,51 @@ func TestDoctorAgainstRedis(t *testing.T) {
 		})
 	}
 }
+
+// In cluster mode the exporter also sends CLUSTER INFO and CLUSTER
+// SHARDS: a user without them fails the commands check, by name, on a
+// real cluster; with them every check passes.
+func TestDoctorClusterMode(t *testing.T) {
+	cluster := redistest.NewCluster(t, 3, 0, redistest.Options{Password: groupPassword})
+	seed := cluster.Nodes[0]
+	setACLUser(t, seed, "no-shards", "cluster|shards")
+	setACLUser(t, seed, "exporter")
+	groupPW, aclPW := secretFile(t, groupPassword), secretFile(t, aclPassword)
+	for _, tc := range []struct {
+		name   string
+		user   string
+		status doctor.Status
+		detail string
+	}{
+		{"the exporter's rules", "exporter", doctor.Pass, "CLUSTER INFO, CLUSTER SHARDS"},
+		{"the default user", "", doctor.Pass, "CLUSTER INFO, CLUSTER SHARDS"},
+		{"without CLUSTER SHARDS", "no-shards", doctor.Fail, "may not run CLUSTER SHARDS"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rt := runtimeFor(t, func(c *config.Config) {
+				c.Redis.Addrs = []string{seed.Addr}
+				c.Redis.Password = config.SecretSource{File: groupPW}
+				if tc.user != "" {
+					c.Redis.Username, c.Redis.Password = tc.user, config.SecretSource{File: aclPW}
+				}
+			})
+			r := runDoctor(t, rt, doctor.Options{})
+			for _, res := range r.Results {
+				switch res.Check {
+				case "role":
+					if res.Status != doctor.Pass || !strings.Contains(res.Detail, "cluster mode enabled") {
+						t.Errorf("%s: %s %s", res.Name, res.Status, res.Detail)
+					}
+				case "commands":
+					if res.Status != tc.status || !strings.Contains(res.Detail, tc.detail) {
+						t.Errorf("%s: %s %q, want %s with %q", res.Name, res.Status, res.Detail, tc.status, tc.detail)
+					}
+				default:
+					if res.Status != doctor.Pass {
+						t.Errorf("%s: %s %s", res.Name, res.Status, res.Detail)
+					}
+				}
+			}
+		})
+	}
+}

@@ -227,7 +227,8 @@ func checkEndpoint(ctx context.Context, o Options, ep endpoint) ([]Result, strin
 	}
 	out = append(out, tcpVerdict(target, dialled, elapsed, source, timeout, err))
 	if err != nil {
-		return skipRest("TCP connect failed")
+		out, _ = skipRest("TCP connect failed")
+		return out, routeSource(dialled)
 	}
 
 	// TLS
@@ -284,6 +285,18 @@ func checkEndpoint(ctx context.Context, o Options, ep endpoint) ([]Result, strin
 		out = append(out, commandsVerdict(target, missing, needs))
 	}
 	return out, source
+}
+
+// routeSource is the local address the kernel would send from towards
+// addr: a UDP socket is "connected" (nothing is sent) and asked. It is the
+// security-group hint's source when no TCP connect succeeded.
+func routeSource(addr string) string {
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		return ""
+	}
+	defer c.Close()
+	return c.LocalAddr().String()
 }
 
 // portOf parses a port; 0 if it is none.
