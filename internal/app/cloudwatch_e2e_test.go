@@ -11,9 +11,10 @@ import (
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redistest"
 )
 
-// defaultCloudWatchMetrics is how many metrics the default selection asks
-// for per node (the catalogue's Default entries).
-const defaultCloudWatchMetrics = 15
+// defaultCloudWatchMetrics is how many queries (billed metrics) the default
+// selection asks for per node: one per statistic of the catalogue's Default
+// entries (cwmetrics.TestDefaultSelection pins the same number).
+const defaultCloudWatchMetrics = 22
 
 // cloudWatchApp starts the daemon with CloudWatch on, no delay (the
 // emulator's values are already final) and the AWS endpoint at endpoint.
@@ -40,7 +41,8 @@ func TestCloudWatchMembersByIDUnderYACENames(t *testing.T) {
 
 	group := uniqueName("cwids")
 	// 34 member clusters of a cluster-mode group; three have values. 34 ×
-	// 15 default metrics = 510 queries: two calls per refresh.
+	// 22 default queries (17 metrics, 5 with two statistics) = 748
+	// queries: two calls per refresh.
 	var ids []string
 	for i := 0; i < 34; i++ {
 		ids = append(ids, fmt.Sprintf("%s-%04d-%03d", group, i/2+1, i%2+1))
@@ -102,13 +104,13 @@ func TestCloudWatchMembersByIDUnderYACENames(t *testing.T) {
 	}
 	calls := front.getMetricData.Load()
 	if calls != int64(perRefresh*refreshes) {
-		t.Errorf("GetMetricData calls = %d over %v refreshes, want %d per refresh (510 queries, 500 per call)", calls, refreshes, perRefresh)
+		t.Errorf("GetMetricData calls = %d over %v refreshes, want %d per refresh (%d queries, 500 per call)", calls, refreshes, perRefresh, 34*defaultCloudWatchMetrics)
 	}
 	if got := sumWhere(fams, "elasticache_exporter_cloudwatch_api_calls_total", map[string]string{"api": "GetMetricData"}); got != float64(calls) {
 		t.Errorf("api_calls_total = %v, the front saw %d", got, calls)
 	}
-	if got := sumWhere(fams, "elasticache_exporter_cloudwatch_metrics_requested_total", nil); got != 510*refreshes {
-		t.Errorf("metrics_requested_total = %v, want %v", got, 510*refreshes)
+	if got := sumWhere(fams, "elasticache_exporter_cloudwatch_metrics_requested_total", nil); got != 34*defaultCloudWatchMetrics*refreshes {
+		t.Errorf("metrics_requested_total = %v, want %v", got, 34*defaultCloudWatchMetrics*refreshes)
 	}
 
 	// Scrapes read the cache: 50 of them cause no call. A refresh may still

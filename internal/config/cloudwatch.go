@@ -12,39 +12,42 @@ import (
 // cloudwatch.metrics without importing the metrics package. A test there
 // keeps this list equal to its catalogue.
 var CloudWatchMetricNames = []string{
-	"ActiveDefragHits", "AuthenticationFailures", "BytesReadFromDisk", "BytesUsedForCache",
-	"BytesWrittenToDisk", "CPUCreditBalance", "CPUCreditUsage", "CPUUtilization",
-	"CacheHitRate", "CacheHits", "CacheMisses", "ChannelAuthorizationFailures",
-	"ClusterBasedCmds", "ClusterBasedCmdsLatency", "CommandAuthorizationFailures", "CurrConnections",
-	"CurrItems", "CurrVolatileItems", "DB0AverageTTL", "DatabaseCapacityUsageCountedForEvictPercentage",
-	"DatabaseCapacityUsagePercentage", "DatabaseMemoryUsageCountedForEvictPercentage", "DatabaseMemoryUsagePercentage", "EngineCPUUtilization",
-	"ErrorCount", "EvalBasedCmds", "EvalBasedCmdsLatency", "Evictions",
-	"FreeableMemory", "GeoSpatialBasedCmds", "GeoSpatialBasedCmdsLatency", "GetTypeCmds",
-	"GetTypeCmdsLatency", "GlobalDatastoreReplicationLag", "HashBasedCmds", "HashBasedCmdsLatency",
-	"HyperLogLogBasedCmds", "HyperLogLogBasedCmdsLatency", "IsMaster", "JsonBasedCmds",
-	"JsonBasedCmdsLatency", "JsonBasedGetCmds", "JsonBasedGetCmdsLatency", "JsonBasedSetCmds",
-	"JsonBasedSetCmdsLatency", "KeyAuthorizationFailures", "KeyBasedCmds", "KeyBasedCmdsLatency",
-	"KeysTracked", "ListBasedCmds", "ListBasedCmdsLatency", "MemoryFragmentationRatio",
-	"NetworkBandwidthInAllowanceExceeded", "NetworkBandwidthOutAllowanceExceeded", "NetworkBytesIn", "NetworkBytesOut",
+	"ActiveDefragHits", "AllocatorFragmentationBytes", "AllocatorFragmentationRatio", "AuthenticationFailures",
+	"BlockedConnections", "BytesReadFromDisk", "BytesUsedForCache", "BytesWrittenToDisk", "CPUCreditBalance",
+	"CPUCreditUsage", "CPUUtilization", "CacheHitRate", "CacheHits", "CacheMisses", "ChannelAuthorizationFailures",
+	"ClusterBasedCmds", "ClusterBasedCmdsLatency", "CommandAuthorizationFailures", "CurrConnections", "CurrItems",
+	"CurrVolatileItems", "DB0AverageTTL", "DatabaseAuthorizationFailures",
+	"DatabaseCapacityUsageCountedForEvictPercentage", "DatabaseCapacityUsagePercentage",
+	"DatabaseMemoryUsageCountedForEvictPercentage", "DatabaseMemoryUsagePercentage", "EngineCPUUtilization", "ErrorCount",
+	"EvalBasedCmds", "EvalBasedCmdsLatency", "Evictions", "FreeableMemory", "GeoSpatialBasedCmds",
+	"GeoSpatialBasedCmdsLatency", "GetTypeCmds", "GetTypeCmdsLatency", "GlobalDatastoreReplicationLag", "HashBasedCmds",
+	"HashBasedCmdsLatency", "HyperLogLogBasedCmds", "HyperLogLogBasedCmdsLatency", "IamAuthenticationExpirations",
+	"IamAuthenticationThrottling", "IsMaster", "JsonBasedCmds", "JsonBasedCmdsLatency", "JsonBasedGetCmds",
+	"JsonBasedGetCmdsLatency", "JsonBasedSetCmds", "JsonBasedSetCmdsLatency", "KeyAuthorizationFailures", "KeyBasedCmds",
+	"KeyBasedCmdsLatency", "KeysTracked", "ListBasedCmds", "ListBasedCmdsLatency", "MajorPageFaults",
+	"MasterLinkHealthStatus", "MemoryFragmentationRatio", "NetworkBandwidthInAllowanceExceeded",
+	"NetworkBandwidthOutAllowanceExceeded", "NetworkBaselineMaxUsageInPercentage", "NetworkBaselineMaxUsageOutPercentage",
+	"NetworkBaselineUsageInPercentage", "NetworkBaselineUsageOutPercentage", "NetworkBytesIn", "NetworkBytesOut",
 	"NetworkConntrackAllowanceExceeded", "NetworkLinkLocalAllowanceExceeded", "NetworkMaxBytesIn", "NetworkMaxBytesOut",
 	"NetworkMaxPacketsIn", "NetworkMaxPacketsOut", "NetworkPacketsIn", "NetworkPacketsOut",
 	"NetworkPacketsPerSecondAllowanceExceeded", "NewConnections", "NonKeyTypeCmds", "NonKeyTypeCmdsLatency",
-	"NumItemsReadFromDisk", "NumItemsWrittenToDisk", "PrimaryLinkHealthStatus", "PubSubBasedCmds",
-	"PubSubBasedCmdsLatency", "Reclaimed", "ReplicationBytes", "ReplicationLag",
-	"SaveInProgress", "SetBasedCmds", "SetBasedCmdsLatency", "SetTypeCmds",
-	"SetTypeCmdsLatency", "SortedSetBasedCmds", "SortedSetBasedCmdsLatency", "StreamBasedCmds",
-	"StreamBasedCmdsLatency", "StringBasedCmds", "StringBasedCmdsLatency", "SuccessfulReadRequestLatency",
-	"SuccessfulWriteRequestLatency", "SwapUsage", "TrafficManagementActive",
+	"NumItemsReadFromDisk", "NumItemsWrittenToDisk", "ProcessedCommands", "PubSubBasedCmds", "PubSubBasedCmdsLatency",
+	"PubSubChannels", "PubSubShardChannels", "Reclaimed", "RejectedConnections", "ReplicationBytes", "ReplicationLag",
+	"SaveInProgress", "SetBasedCmds", "SetBasedCmdsLatency", "SetTypeCmds", "SetTypeCmdsLatency", "SortedSetBasedCmds",
+	"SortedSetBasedCmdsLatency", "StreamBasedCmds", "StreamBasedCmdsLatency", "StringBasedCmds", "StringBasedCmdsLatency",
+	"SuccessfulReadRequestLatency", "SuccessfulWriteRequestLatency", "SwapUsage", "TrafficManagementActive",
+	"UsedMemoryDataset",
 }
 
 // CloudWatchDefaultMetricNames is the selection used when
-// cloudwatch.metrics changes nothing (15 metrics per node), sorted; a test
-// in the metrics package keeps it equal to the catalogue's defaults.
+// cloudwatch.metrics changes nothing (17 metrics per node; with their
+// default statistics, 22 queries per node), sorted; a test in the metrics
+// package keeps it equal to the catalogue's defaults.
 var CloudWatchDefaultMetricNames = []string{
 	"BytesUsedForCache", "CPUUtilization", "CacheHitRate", "CurrConnections", "CurrItems",
 	"DatabaseMemoryUsagePercentage", "EngineCPUUtilization", "Evictions", "FreeableMemory",
 	"NetworkBandwidthOutAllowanceExceeded", "NetworkBytesIn", "NetworkBytesOut", "NewConnections",
-	"ReplicationLag", "SwapUsage",
+	"ReplicationLag", "SuccessfulReadRequestLatency", "SuccessfulWriteRequestLatency", "SwapUsage",
 }
 
 // SelectedCloudWatchMetrics applies cloudwatch.metrics.add and remove to the
@@ -95,6 +98,11 @@ type CloudWatchConfig struct {
 type MetricSelection struct {
 	Add    []string `yaml:"add,omitempty"`
 	Remove []string `yaml:"remove,omitempty"`
+	// Statistics replaces the default statistics of selected metrics, by
+	// CloudWatch metric name: Average, Maximum, Minimum, Sum, SampleCount
+	// or a percentile such as p99. Each statistic is one query (and one
+	// series) per node; they are named with YACE's suffixes.
+	Statistics map[string][]string `yaml:"statistics,omitempty"`
 }
 
 func (c *CloudWatchConfig) setDefaults() {
@@ -151,6 +159,7 @@ func (c *CloudWatchConfig) validate() []error {
 			}
 		}
 	}
+	errs = append(errs, c.validateStatistics(known)...)
 	if c.Enabled && len(c.SelectedCloudWatchMetrics()) == 0 {
 		errs = append(errs, fieldError("cloudwatch.metrics", "removes every metric", "keep at least one metric, or set cloudwatch.enabled to false"))
 	}

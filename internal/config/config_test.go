@@ -77,6 +77,12 @@ cloudwatch.metrics: removes every metric; keep at least one metric, or set cloud
 cloudwatch.concurrency: 100 is outside 1..32; use e.g. 4 (default)
 cloudwatch.cache_cluster_ids[1]: belongs to group "kafka-b", not "kafka-a" like the first id; run one exporter per replication group
 cloudwatch.cache_cluster_ids[2]: "standalone" is not a replication group member id (<group>-001 or <group>-0001-001); alarms.cloudwatch.manage needs the group's members; name them, or adopt the group with elasticache.replication_group_id`,
+	"invalid-cloudwatch-statistics.yml": `cloudwatch.metrics.statistics.EngineCPUUtilization[0]: "avg" is not a CloudWatch statistic; write Average
+cloudwatch.metrics.statistics.EngineCPUUtilization[1]: "max" is not a CloudWatch statistic; write Maximum
+cloudwatch.metrics.statistics.IsMaster: sets statistics for a metric that is not selected; add IsMaster to cloudwatch.metrics.add (and not to remove), or delete this entry
+cloudwatch.metrics.statistics.SuccessfulReadRequestLatency[1]: "p101" is above p100; ` + statisticFix + `
+cloudwatch.metrics.statistics.SuccessfulReadRequestLatency[2]: "P99" is not written the one way its series name is built from; write p99
+cloudwatch.metrics.statistics.SuccessfulReadRequestLatency[3]: "p99.999" has more than two decimals; ` + statisticFix,
 	"invalid-secret-env.yml": `redis.password.env: is not an environment variable name (not shown); give the variable's name (letters, digits and _), not the secret itself`,
 }
 

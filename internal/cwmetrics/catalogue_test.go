@@ -1,6 +1,7 @@
 package cwmetrics
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -19,16 +20,20 @@ func TestCatalogueEntriesComplete(t *testing.T) {
 		if m.Unit == "" || m.Help == "" || m.Level == "" {
 			t.Errorf("%s lacks unit, help or level: %+v", m.Name, m)
 		}
-		switch m.Statistic {
-		case statAverage, statSum, statMaximum, statMinimum:
-		default:
-			t.Errorf("%s: statistic %q", m.Name, m.Statistic)
+		if len(m.Statistics) == 0 {
+			t.Errorf("%s has no default statistic", m.Name)
 		}
-		n := MetricName(Namespace, m.Name, m.Statistic)
-		if other, dup := exported[n]; dup {
-			t.Errorf("%s and %s both export %s", other, m.Name, n)
+		for _, stat := range m.Statistics {
+			// The catalogue's defaults obey the rules the config enforces.
+			if !config.ValidCloudWatchStatistic(stat) {
+				t.Errorf("%s: statistic %q is not one config accepts", m.Name, stat)
+			}
+			n := MetricName(Namespace, m.Name, stat)
+			if other, dup := exported[n]; dup {
+				t.Errorf("%s and %s both export %s", other, m.Name, n)
+			}
+			exported[n] = m.Name
 		}
-		exported[n] = m.Name
 	}
 	// The list, which must all be there.
 	for _, n := range []string{"CPUUtilization", "FreeableMemory", "SwapUsage", "NetworkBytesIn", "NetworkBytesOut",
@@ -36,10 +41,26 @@ func TestCatalogueEntriesComplete(t *testing.T) {
 		"NetworkConntrackAllowanceExceeded", "NetworkLinkLocalAllowanceExceeded", "NetworkPacketsPerSecondAllowanceExceeded",
 		"EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "BytesUsedForCache", "CurrConnections", "NewConnections",
 		"Evictions", "Reclaimed", "CacheHits", "CacheMisses", "CacheHitRate", "ReplicationLag", "ReplicationBytes",
-		"SaveInProgress", "IsMaster"} {
+		"SaveInProgress", "IsMaster",
+		// #12 item 4: checked against AWS's published list of AWS/ElastiCache
+		// metrics (see docs/cloudwatch.md).
+		"MasterLinkHealthStatus", "IamAuthenticationExpirations", "IamAuthenticationThrottling",
+		"BlockedConnections", "RejectedConnections", "MajorPageFaults",
+		"NetworkBaselineUsageInPercentage", "NetworkBaselineUsageOutPercentage",
+		"NetworkBaselineMaxUsageInPercentage", "NetworkBaselineMaxUsageOutPercentage",
+		"AllocatorFragmentationBytes", "AllocatorFragmentationRatio", "UsedMemoryDataset",
+		"ProcessedCommands", "PubSubChannels", "PubSubShardChannels", "DatabaseAuthorizationFailures"} {
 		if !names[n] {
 			t.Errorf("catalogue lacks %s", n)
 		}
+	}
+	// ElastiCache never published PrimaryLinkHealthStatus; the migration
+	// link's metric is MasterLinkHealthStatus.
+	if names["PrimaryLinkHealthStatus"] {
+		t.Error("catalogue lists PrimaryLinkHealthStatus, which ElastiCache does not publish")
+	}
+	if m, _ := Lookup("MasterLinkHealthStatus"); !strings.Contains(m.Help, "migration") || !strings.Contains(m.Help, "Not replica health") {
+		t.Errorf("MasterLinkHealthStatus help %q does not say it is the online-migration link", m.Help)
 	}
 	if !slices.IsSorted(Names()) {
 		t.Error("Names() is not sorted; Lookup relies on it")
@@ -47,18 +68,37 @@ func TestCatalogueEntriesComplete(t *testing.T) {
 }
 
 // TestDefaultSelection pins the default: what the five alarms (engine CPU,
-// memory, evictions, replication lag, connections) and capacity need.
+// memory, evictions, replication lag, connections), capacity planning and
+// request latency need, each with the statistics an SRE reads it by.
 func TestDefaultSelection(t *testing.T) {
-	var got []string
+	got := map[string][]string{}
 	for _, m := range DefaultSelection() {
-		got = append(got, m.Name)
+		got[m.Name] = m.Statistics
 	}
-	want := []string{"BytesUsedForCache", "CPUUtilization", "CacheHitRate", "CurrConnections", "CurrItems",
-		"DatabaseMemoryUsagePercentage", "EngineCPUUtilization", "Evictions", "FreeableMemory",
-		"NetworkBandwidthOutAllowanceExceeded", "NetworkBytesIn", "NetworkBytesOut", "NewConnections",
-		"ReplicationLag", "SwapUsage"}
-	if !slices.Equal(got, want) {
+	want := map[string][]string{
+		"BytesUsedForCache":                    {"Average"},
+		"CPUUtilization":                       {"Average", "Maximum"},
+		"CacheHitRate":                         {"Average"},
+		"CurrConnections":                      {"Average"},
+		"CurrItems":                            {"Average"},
+		"DatabaseMemoryUsagePercentage":        {"Average", "Maximum"},
+		"EngineCPUUtilization":                 {"Average", "Maximum"},
+		"Evictions":                            {"Sum"},
+		"FreeableMemory":                       {"Average"},
+		"NetworkBandwidthOutAllowanceExceeded": {"Sum"},
+		"NetworkBytesIn":                       {"Sum"},
+		"NetworkBytesOut":                      {"Sum"},
+		"NewConnections":                       {"Sum"},
+		"ReplicationLag":                       {"Average"},
+		"SuccessfulReadRequestLatency":         {"p50", "p99"},
+		"SuccessfulWriteRequestLatency":        {"p50", "p99"},
+		"SwapUsage":                            {"Average"},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("default selection = %v, want %v", got, want)
+	}
+	if n := QueriesPerNode(DefaultSelection()); n != 22 {
+		t.Errorf("default queries per node = %d, want 22 (docs/cloudwatch.md and README state it)", n)
 	}
 }
 
@@ -66,10 +106,17 @@ func TestSelected(t *testing.T) {
 	cfg := config.Default().CloudWatch
 	cfg.Metrics = config.MetricSelection{Add: []string{"IsMaster", "CacheHits"}, Remove: []string{"CurrItems", "SwapUsage"}}
 	var names []string
-	for _, m := range Selected(cfg.SelectedCloudWatchMetrics()) {
+	cfg.Metrics.Statistics = map[string][]string{"IsMaster": {"Minimum", "Maximum"}}
+	stats := map[string][]string{}
+	for _, m := range Selected(cfg.SelectedCloudWatchMetrics(), cfg.Metrics.Statistics) {
 		names = append(names, m.Name)
+		stats[m.Name] = m.Statistics
 	}
-	if len(names) != 15 || !slices.Contains(names, "IsMaster") || !slices.Contains(names, "CacheHits") ||
+	if fmt.Sprint(stats["IsMaster"]) != "[Minimum Maximum]" || fmt.Sprint(stats["CacheHits"]) != "[Sum]" ||
+		fmt.Sprint(stats["EngineCPUUtilization"]) != "[Average Maximum]" {
+		t.Errorf("statistics = %v: the config's replace IsMaster's, the others keep their defaults", stats)
+	}
+	if len(names) != 17 || !slices.Contains(names, "IsMaster") || !slices.Contains(names, "CacheHits") ||
 		slices.Contains(names, "CurrItems") || slices.Contains(names, "SwapUsage") {
 		t.Errorf("selection = %v", names)
 	}

@@ -12,19 +12,18 @@ import (
 // labels, then the labels the Redis-side series carry.
 var seriesLabels = []string{dimensionLabel("CacheClusterId"), dimensionLabel("CacheNodeId"), "node", "shard"}
 
-type descInfo struct {
-	desc   *prometheus.Desc
-	metric Metric
-}
+// descKey names one exported family: a metric and one of its statistics.
+type descKey struct{ metric, statistic string }
 
-func newMetricDescs(metrics []Metric, period time.Duration) map[string]*descInfo {
-	out := make(map[string]*descInfo, len(metrics))
+// newMetricDescs makes one descriptor per metric and statistic, named as
+// YACE names it (aws_elasticache_<metric>_<statistic>).
+func newMetricDescs(metrics []Metric, period time.Duration) map[descKey]*prometheus.Desc {
+	out := make(map[descKey]*prometheus.Desc, QueriesPerNode(metrics))
 	for _, m := range metrics {
-		help := fmt.Sprintf("CloudWatch %s %s (%s), statistic %s over %s periods, refreshed every %s (not per scrape). %s",
-			Namespace, m.Name, m.Unit, m.Statistic, period, period, m.Help)
-		out[m.Name] = &descInfo{
-			desc:   prometheus.NewDesc(MetricName(Namespace, m.Name, m.Statistic), help, seriesLabels, nil),
-			metric: m,
+		for _, stat := range m.Statistics {
+			help := fmt.Sprintf("CloudWatch %s %s (%s), statistic %s over %s periods, refreshed every %s (not per scrape). %s",
+				Namespace, m.Name, m.Unit, stat, period, period, m.Help)
+			out[descKey{m.Name, stat}] = prometheus.NewDesc(MetricName(Namespace, m.Name, stat), help, seriesLabels, nil)
 		}
 	}
 	return out
@@ -58,13 +57,18 @@ func newSelfDescs() selfDescs {
 
 // Describe sends every descriptor Collect can use.
 func (r *Refresher) Describe(ch chan<- *prometheus.Desc) {
-	names := make([]string, 0, len(r.descs))
-	for n := range r.descs {
-		names = append(names, n)
+	keys := make([]descKey, 0, len(r.descs))
+	for k := range r.descs {
+		keys = append(keys, k)
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		ch <- r.descs[n].desc
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].metric != keys[j].metric {
+			return keys[i].metric < keys[j].metric
+		}
+		return keys[i].statistic < keys[j].statistic
+	})
+	for _, k := range keys {
+		ch <- r.descs[k]
 	}
 	d := r.selfDescs
 	for _, desc := range []*prometheus.Desc{d.lastSuccess, d.duration, d.refreshes, d.failures, d.apiCalls, d.apiErrors, d.requested, d.series} {
@@ -93,11 +97,11 @@ func (r *Refresher) Collect(ch chan<- prometheus.Metric) {
 	r.mu.Unlock()
 
 	for _, p := range points {
-		di, ok := r.descs[p.key.Metric]
+		desc, ok := r.descs[descKey{p.key.Metric, p.key.Statistic}]
 		if !ok {
 			continue
 		}
-		ch <- prometheus.MustNewConstMetric(di.desc, prometheus.GaugeValue, p.c.Value,
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, p.c.Value,
 			p.key.CacheClusterID, p.key.CacheNodeID, p.c.Node, p.c.Shard)
 	}
 

@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -223,4 +226,97 @@ func testConfig() config.CloudWatchConfig {
 	c := config.Default().CloudWatch
 	c.Enabled = true
 	return c
+}
+
+// api is the product's client (client) with the one thing kumo v0.33.1's
+// GetMetricData leaves out: it returns every raw datapoint of the window and
+// ignores each query's Stat and Period. aggregatingAPI applies them the way
+// CloudWatch does (one value per period-aligned bucket, newest first), so
+// that two statistics of one metric in one call come back different and a
+// mix-up of query ids shows as a wrong value. It makes exactly one call per
+// call: the proxy's GetMetricData count is what the exporter really sends.
+func (e *emulator) api(t *testing.T) MetricDataAPI {
+	t.Helper()
+	return aggregatingAPI{e.client(t)}
+}
+
+type aggregatingAPI struct{ c *cloudwatch.Client }
+
+func (a aggregatingAPI) GetMetricData(ctx context.Context, in *cloudwatch.GetMetricDataInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
+	out, err := a.c.GetMetricData(ctx, in, optFns...)
+	if err != nil {
+		return nil, err
+	}
+	stats := map[string]*types.MetricStat{}
+	for _, q := range in.MetricDataQueries {
+		stats[aws.ToString(q.Id)] = q.MetricStat
+	}
+	for i, r := range out.MetricDataResults {
+		ms := stats[aws.ToString(r.Id)]
+		if ms == nil {
+			return nil, fmt.Errorf("emulator answered id %q, which was not asked", aws.ToString(r.Id))
+		}
+		ts, vs, err := aggregate(r.Timestamps, r.Values, aws.ToString(ms.Stat), time.Duration(aws.ToInt32(ms.Period))*time.Second)
+		if err != nil {
+			return nil, err
+		}
+		out.MetricDataResults[i].Timestamps, out.MetricDataResults[i].Values = ts, vs
+	}
+	return out, nil
+}
+
+// aggregate buckets raw datapoints by period and reduces each bucket with
+// stat: Average, Sum, Minimum, Maximum, SampleCount or pNN (nearest rank).
+func aggregate(ts []time.Time, vs []float64, stat string, period time.Duration) ([]time.Time, []float64, error) {
+	if len(ts) == 0 {
+		return nil, nil, nil
+	}
+	if period <= 0 {
+		return nil, nil, fmt.Errorf("InvalidParameterValue: period %s", period)
+	}
+	buckets := map[time.Time][]float64{}
+	for i := range min(len(ts), len(vs)) {
+		start := ts[i].Truncate(period)
+		buckets[start] = append(buckets[start], vs[i])
+	}
+	starts := make([]time.Time, 0, len(buckets))
+	for s := range buckets {
+		starts = append(starts, s)
+	}
+	slices.SortFunc(starts, func(a, b time.Time) int { return b.Compare(a) })
+	values := make([]float64, len(starts))
+	for i, s := range starts {
+		v, err := reduce(buckets[s], stat)
+		if err != nil {
+			return nil, nil, err
+		}
+		values[i] = v
+	}
+	return starts, values, nil
+}
+
+func reduce(vs []float64, stat string) (float64, error) {
+	sorted := slices.Clone(vs)
+	slices.Sort(sorted)
+	sum := 0.0
+	for _, v := range vs {
+		sum += v
+	}
+	switch stat {
+	case "Average":
+		return sum / float64(len(vs)), nil
+	case "Sum":
+		return sum, nil
+	case "Minimum":
+		return sorted[0], nil
+	case "Maximum":
+		return sorted[len(sorted)-1], nil
+	case "SampleCount":
+		return float64(len(vs)), nil
+	}
+	if p, err := strconv.ParseFloat(strings.TrimPrefix(stat, "p"), 64); err == nil && strings.HasPrefix(stat, "p") && p >= 0 && p <= 100 {
+		rank := int(math.Ceil(p / 100 * float64(len(sorted))))
+		return sorted[max(rank, 1)-1], nil
+	}
+	return 0, fmt.Errorf("InvalidParameterValue: the statistic %q is not valid", stat)
 }

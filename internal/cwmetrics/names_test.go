@@ -47,6 +47,22 @@ func TestMetricNameMatchesYACE(t *testing.T) {
 		{"AWS/EC2", "CPUUtilization", "p99", "aws_ec2_cpuutilization_p99"},
 		{"AWS/EC2", "CPUUtilization", "p99.9", "aws_ec2_cpuutilization_p99_9"},
 		{"AWS/RDS", "Free%Storage", "Average", "aws_rds_free_percentstorage_average"},
+		// Every statistic the config accepts, with YACE's suffix.
+		{"AWS/ElastiCache", "EngineCPUUtilization", "Maximum", "aws_elasticache_engine_cpuutilization_maximum"},
+		{"AWS/ElastiCache", "FreeableMemory", "Minimum", "aws_elasticache_freeable_memory_minimum"},
+		{"AWS/ElastiCache", "NewConnections", "Sum", "aws_elasticache_new_connections_sum"},
+		{"AWS/ElastiCache", "SuccessfulReadRequestLatency", "SampleCount", "aws_elasticache_successful_read_request_latency_sample_count"},
+		{"AWS/ElastiCache", "SuccessfulReadRequestLatency", "p50", "aws_elasticache_successful_read_request_latency_p50"},
+		{"AWS/ElastiCache", "SuccessfulWriteRequestLatency", "p99", "aws_elasticache_successful_write_request_latency_p99"},
+		{"AWS/ElastiCache", "SuccessfulWriteRequestLatency", "p99.99", "aws_elasticache_successful_write_request_latency_p99_99"},
+		{"AWS/ElastiCache", "SuccessfulWriteRequestLatency", "p0", "aws_elasticache_successful_write_request_latency_p0"},
+		{"AWS/ElastiCache", "SuccessfulWriteRequestLatency", "p100", "aws_elasticache_successful_write_request_latency_p100"},
+		// The metrics #12 added, and the corrected migration-link name.
+		{"AWS/ElastiCache", "MasterLinkHealthStatus", "Minimum", "aws_elasticache_master_link_health_status_minimum"},
+		{"AWS/ElastiCache", "NetworkBaselineMaxUsageOutPercentage", "Maximum", "aws_elasticache_network_baseline_max_usage_out_percentage_maximum"},
+		{"AWS/ElastiCache", "IamAuthenticationExpirations", "Sum", "aws_elasticache_iam_authentication_expirations_sum"},
+		{"AWS/ElastiCache", "PubSubShardChannels", "Average", "aws_elasticache_pub_sub_shard_channels_average"},
+		{"AWS/ElastiCache", "UsedMemoryDataset", "Average", "aws_elasticache_used_memory_dataset_average"},
 		// No statistic, no suffix.
 		{"AWS/ElastiCache", "IsMaster", "", "aws_elasticache_is_master"},
 	} {
@@ -62,7 +78,9 @@ func TestMetricNameMatchesYACE(t *testing.T) {
 func TestCatalogueNamesGolden(t *testing.T) {
 	var b strings.Builder
 	for _, m := range Catalogue() {
-		fmt.Fprintf(&b, "%s %s %s\n", m.Name, m.Statistic, MetricName(Namespace, m.Name, m.Statistic))
+		for _, stat := range m.Statistics {
+			fmt.Fprintf(&b, "%s %s %s\n", m.Name, stat, MetricName(Namespace, m.Name, stat))
+		}
 	}
 	const path = "testdata/catalogue_names.golden"
 	if *update {

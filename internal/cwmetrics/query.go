@@ -20,17 +20,19 @@ type MetricDataAPI interface {
 	GetMetricData(ctx context.Context, in *cloudwatch.GetMetricDataInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error)
 }
 
-// seriesKey identifies one cached value: a catalogue metric of one node.
+// seriesKey identifies one cached value: one statistic of a catalogue
+// metric of one node.
 type seriesKey struct {
 	Metric         string
+	Statistic      string
 	CacheClusterID string
 	CacheNodeID    string
 }
 
-// query is one MetricDataQuery before it is given an id within its batch.
+// query is one MetricDataQuery before it is given an id within its batch:
+// one statistic of one metric of one node.
 type query struct {
-	key    seriesKey
-	metric Metric
+	key seriesKey
 }
 
 // sample is the newest datapoint seen for a series.
@@ -39,13 +41,18 @@ type sample struct {
 	Value float64
 }
 
-// buildQueries crosses targets with metrics, target-major so that one
-// node's metrics stay in the same call.
+// buildQueries crosses targets with metrics and their statistics, one
+// query per statistic, target-major so that one node's metrics (and all
+// statistics of one metric) stay in the same call as far as the 500 limit
+// allows. Several statistics never add calls of their own: they are more
+// queries in the same batches.
 func buildQueries(targets []Target, metrics []Metric) []query {
-	out := make([]query, 0, len(targets)*len(metrics))
+	out := make([]query, 0, len(targets)*QueriesPerNode(metrics))
 	for _, t := range targets {
 		for _, m := range metrics {
-			out = append(out, query{key: seriesKey{Metric: m.Name, CacheClusterID: t.CacheClusterID, CacheNodeID: t.CacheNodeID}, metric: m})
+			for _, stat := range m.Statistics {
+				out = append(out, query{key: seriesKey{Metric: m.Name, Statistic: stat, CacheClusterID: t.CacheClusterID, CacheNodeID: t.CacheNodeID}})
+			}
 		}
 	}
 	return out
@@ -79,14 +86,14 @@ func metricDataInput(batch []query, w window, period time.Duration) *cloudwatch.
 			MetricStat: &types.MetricStat{
 				Metric: &types.Metric{
 					Namespace:  aws.String(Namespace),
-					MetricName: aws.String(q.metric.Name),
+					MetricName: aws.String(q.key.Metric),
 					Dimensions: []types.Dimension{
 						{Name: aws.String("CacheClusterId"), Value: aws.String(q.key.CacheClusterID)},
 						{Name: aws.String("CacheNodeId"), Value: aws.String(q.key.CacheNodeID)},
 					},
 				},
 				Period: aws.Int32(int32(period / time.Second)),
-				Stat:   aws.String(q.metric.Statistic),
+				Stat:   aws.String(q.key.Statistic),
 			},
 			ReturnData: aws.Bool(true),
 		}

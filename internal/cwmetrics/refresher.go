@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
 )
 
@@ -25,7 +27,7 @@ type Refresher struct {
 	// now is the clock; tests replace it to control windows and ages.
 	now func() time.Time
 
-	descs     map[string]*descInfo
+	descs     map[descKey]*prometheus.Desc
 	selfDescs selfDescs
 
 	// refreshMu serialises refreshes; mu guards everything below it and is
@@ -72,7 +74,7 @@ func New(cfg config.CloudWatchConfig, api MetricDataAPI, targets TargetsFunc, lo
 	}
 	// cfg is validated by internal/config: period, delay, concurrency and
 	// the metric selection are used as they are.
-	metrics := Selected(cfg.SelectedCloudWatchMetrics())
+	metrics := Selected(cfg.SelectedCloudWatchMetrics(), cfg.Metrics.Statistics)
 	parallel := cfg.Concurrency
 	r := &Refresher{
 		api:      api,

@@ -15,6 +15,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/awsapi"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/awstest"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/collect"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
 )
@@ -22,7 +23,7 @@ import (
 // newTestRefresher builds a refresher on the emulator with a fake clock.
 func newTestRefresher(t *testing.T, e *emulator, cfg config.CloudWatchConfig, targets []Target, clock *fakeClock) (*Refresher, *prometheus.Registry) {
 	t.Helper()
-	r, err := New(cfg, e.client(t), func() []Target { return targets }, nil)
+	r, err := New(cfg, e.api(t), func() []Target { return targets }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,8 +33,10 @@ func newTestRefresher(t *testing.T, e *emulator, cfg config.CloudWatchConfig, ta
 	return r, reg
 }
 
-// seedLayout seeds every default metric of every target with a distinct
-// value and returns the value expected per (exported name, cluster id).
+// seedLayout seeds every default metric of every target with one distinct
+// value and returns the value expected per (exported name, cluster id) for
+// every default statistic: the value itself (one datapoint is its own
+// average, extreme and percentile), 1 for SampleCount.
 func seedLayout(t *testing.T, e *emulator, targets []Target) map[[2]string]float64 {
 	t.Helper()
 	want := map[[2]string]float64{}
@@ -42,12 +45,21 @@ func seedLayout(t *testing.T, e *emulator, targets []Target) map[[2]string]float
 		for mi, m := range DefaultSelection() {
 			v := float64(ti*100 + mi)
 			data = append(data, datum{metric: m.Name, value: v, dimensions: map[string]string{"CacheClusterId": tg.CacheClusterID, "CacheNodeId": tg.CacheNodeID}})
-			want[[2]string{MetricName(Namespace, m.Name, m.Statistic), tg.CacheClusterID}] = v
+			for _, stat := range m.Statistics {
+				w := v
+				if stat == "SampleCount" {
+					w = 1
+				}
+				want[[2]string{MetricName(Namespace, m.Name, stat), tg.CacheClusterID}] = w
+			}
 		}
 	}
 	e.seed(t, data)
 	return want
 }
+
+// defaultQueriesPerNode is what one node costs per period at the defaults.
+var defaultQueriesPerNode = QueriesPerNode(DefaultSelection())
 
 type gathered struct {
 	value  float64
@@ -117,11 +129,12 @@ func TestNineNodesEveryValueArrives(t *testing.T) {
 		{metric: "EngineCPUUtilization", value: -1, dimensions: map[string]string{"CacheClusterId": targets[0].CacheClusterID}},
 		{metric: "CacheHits", value: -1, dimensions: map[string]string{"CacheClusterId": targets[0].CacheClusterID, "CacheNodeId": "0001"}},
 	})
-	// The emulator keeps raw datapoints; a later value must win.
-	time.Sleep(1100 * time.Millisecond) // kumo stamps whole seconds
-	newestKey := [2]string{"aws_elasticache_engine_cpuutilization_average", targets[4].CacheClusterID}
-	e.seed(t, []datum{{metric: "EngineCPUUtilization", value: 77.5, dimensions: map[string]string{"CacheClusterId": targets[4].CacheClusterID, "CacheNodeId": "0001"}}})
-	want[newestKey] = 77.5
+	// Node 5 also has two older periods of ReplicationLag; the newest
+	// period must win, whatever order the datapoints come back in.
+	lagged := targets[4].CacheClusterID
+	seedAt := awstest.SeedTime()
+	awstest.SeedMetrics(t, e.kumo.URL, seedAt.Add(-2*time.Minute), []awstest.Datum{{Metric: "ReplicationLag", CacheClusterID: lagged, Value: 50}})
+	awstest.SeedMetrics(t, e.kumo.URL, seedAt.Add(-time.Minute), []awstest.Datum{{Metric: "ReplicationLag", CacheClusterID: lagged, Value: 60}})
 
 	cfg := testConfig()
 	r, reg := newTestRefresher(t, e, cfg, targets, clockCovering(cfg))
@@ -129,7 +142,7 @@ func TestNineNodesEveryValueArrives(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := e.getMetricData.Load(); got != 1 {
-		t.Errorf("GetMetricData calls for 9 nodes x 15 metrics = %d, want 1", got)
+		t.Errorf("GetMetricData calls for 9 nodes x %d queries = %d, want 1", defaultQueriesPerNode, got)
 	}
 	got := gatherCloudWatch(t, reg)
 	if len(got) != len(want) {
@@ -156,8 +169,8 @@ func TestNineNodesEveryValueArrives(t *testing.T) {
 	if _, ok := got[[2]string{"aws_elasticache_cache_hits_sum", targets[0].CacheClusterID}]; ok {
 		t.Error("CacheHits exported although it is not selected")
 	}
-	if n := selfMetric(t, reg, "elasticache_exporter_cloudwatch_metrics_requested_total"); n != 135 {
-		t.Errorf("metrics_requested_total = %v, want 135", n)
+	if n := selfMetric(t, reg, "elasticache_exporter_cloudwatch_metrics_requested_total"); n != float64(9*defaultQueriesPerNode) {
+		t.Errorf("metrics_requested_total = %v, want 9 nodes x %d", n, defaultQueriesPerNode)
 	}
 	if n := selfMetric(t, reg, "elasticache_exporter_cloudwatch_api_calls_total"); n != 1 {
 		t.Errorf("api_calls_total = %v, want 1", n)
@@ -203,7 +216,7 @@ func TestThreeMemberClustersHelp(t *testing.T) {
 		}
 	}
 	if calls := e.getMetricData.Load(); calls != 1 {
-		t.Errorf("calls = %d, want ceil(45/500) = 1", calls)
+		t.Errorf("calls = %d, want ceil(%d/500) = 1", calls, 3*defaultQueriesPerNode)
 	}
 	mfs, _ := reg.Gather()
 	for _, mf := range mfs {
@@ -249,7 +262,7 @@ func TestCallsPerRefreshAndCost(t *testing.T) {
 		if calls != tc.wantCalls {
 			t.Errorf("%d nodes: %d GetMetricData calls per refresh, want %d", tc.nodes, calls, tc.wantCalls)
 		}
-		if want := float64(tc.nodes * len(DefaultSelection())); requested != want {
+		if want := float64(tc.nodes * defaultQueriesPerNode); requested != want {
 			t.Errorf("%d nodes: %v metrics requested per refresh, want %v", tc.nodes, requested, want)
 		}
 		if tc.nodes == 40 && e.maxInFlight.Load() < 2 {
@@ -439,8 +452,8 @@ func TestScrapingEvery5sForAMinute(t *testing.T) {
 
 	for i := 0; i < 12; i++ {
 		clock.Advance(5 * time.Second)
-		if got := gatherCloudWatch(t, reg); len(got) != 135 {
-			t.Fatalf("scrape %d: %d series, want 135", i, len(got))
+		if got := gatherCloudWatch(t, reg); len(got) != 9*defaultQueriesPerNode {
+			t.Fatalf("scrape %d: %d series, want %d", i, len(got), 9*defaultQueriesPerNode)
 		}
 	}
 	if n := e.getMetricData.Load(); n != afterFirst {
@@ -508,7 +521,7 @@ func TestBoundedConcurrency(t *testing.T) {
 	if err := r.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	queries := 40 * len(catalogue)
+	queries := 40 * QueriesPerNode(catalogue)
 	wantCalls := int64(math.Ceil(float64(queries) / MaxQueriesPerCall))
 	if got := e.getMetricData.Load(); got != wantCalls {
 		t.Errorf("%d queries took %d calls, want %d", queries, got, wantCalls)
@@ -525,7 +538,7 @@ func TestRunRefreshesOncePerPeriod(t *testing.T) {
 	cfg := testConfig()
 	cfg.Period = 100 * time.Millisecond
 	cfg.Delay = 0
-	r, err := New(cfg, e.client(t), func() []Target { return layout(3) }, nil)
+	r, err := New(cfg, e.api(t), func() []Target { return layout(3) }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
