@@ -34,6 +34,7 @@ var pageTemplate = template.Must(template.New("status.html").Funcs(template.Func
 	"numptr": func(v *float64) string { return formatPtr(v, formatNum) },
 	"secs":   func(v *float64) string { return formatPtr(v, formatSeconds) },
 	"dur":    formatSeconds,
+	"ms":     func(s float64) string { return formatNum(s*1000) + " ms" },
 	"ago":    ago,
 	"when":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
 	"pct": func(used, limit *float64) string {
