@@ -15,6 +15,8 @@ import (
 	"math/big"
 	"net"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -416,5 +418,50 @@ func TestReport(t *testing.T) {
 	ok := &Report{Results: []Result{result("x", "", Warn, "w", "f")}}
 	if ok.ExitCode() != 0 {
 		t.Errorf("a warning only: exit code %d, want 0", ok.ExitCode())
+	}
+}
+
+// Every check the code can report has a section in docs/doctor.md (a
+// heading naming it), so an operator can look a line up.
+func TestEveryCheckIsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/doctor.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var headings []string
+	for _, line := range strings.Split(string(doc), "\n") {
+		if strings.HasPrefix(line, "### ") {
+			headings = append(headings, line)
+		}
+	}
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := map[string]bool{}
+	call := regexp.MustCompile(`result\("([a-z-]+)"`)
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range call.FindAllStringSubmatch(string(src), -1) {
+			checks[m[1]] = true
+		}
+	}
+	if len(checks) < 10 {
+		t.Fatalf("found only %v in the sources", checks)
+	}
+	for c := range checks {
+		documented := false
+		for _, h := range headings {
+			documented = documented || regexp.MustCompile("`"+regexp.QuoteMeta(c)+"( [^`]*)?`").MatchString(h)
+		}
+		if !documented {
+			t.Errorf("check %q has no section in docs/doctor.md", c)
+		}
 	}
 }
