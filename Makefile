@@ -71,6 +71,7 @@ check-generated:
 bench: deps build
 	$(GO) run ./bench/compare -exporter $(BIN) -out BENCHMARKS.md
 	$(GO) run ./bench/scale -exporter $(BIN) -exporter-config bench/scale/large-cluster.yml -sizes "$${SCALE_SIZES:-300,1500,3000}" -out BENCHMARKS.md
+	$(GO) run ./bench/statuspage -exporter $(BIN) -out BENCHMARKS.md
 
 # Long fuzzing of every parser (not part of `make test`).
 fuzz:
