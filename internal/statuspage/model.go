@@ -103,11 +103,14 @@ type ShardStatus struct {
 	Name    string `json:"shard"`
 	Primary string `json:"primary,omitempty"`
 	// FailoversSeen counts primary changes seen by scrapes since the
-	// exporter started; FailoverEvents the failover lines in the engine-log
-	// history.
-	FailoversSeen  int          `json:"failovers_seen"`
-	FailoverEvents int          `json:"failover_events"`
-	Nodes          []NodeStatus `json:"nodes"`
+	// exporter started; FailoversMeasured the measured failovers in the
+	// event history (LastFailoverSeconds the newest one's duration);
+	// FailoverEvents the delivered engine-log failover lines in it.
+	FailoversSeen       int          `json:"failovers_seen"`
+	FailoversMeasured   int          `json:"failovers_measured"`
+	LastFailoverSeconds *float64     `json:"last_failover_duration_seconds,omitempty"`
+	FailoverEvents      int          `json:"failover_events"`
+	Nodes               []NodeStatus `json:"nodes"`
 	// Trouble is true when a node of the shard is down or lagging.
 	Trouble bool `json:"trouble"`
 }
@@ -207,8 +210,13 @@ type AlarmNode struct {
 type Events struct {
 	Slow   []slowlog.SlowEntry   `json:"slow"`
 	Engine []slowlog.EngineEvent `json:"engine"`
-	// FailoversByShard counts the failover lines in the engine-log history.
-	FailoversByShard map[string]int `json:"failovers_by_shard"`
+	// FailoversByShard counts the delivered engine-log failover lines in
+	// the history; MeasuredFailoversByShard the failovers the exporter
+	// measured (events with duration_seconds).
+	FailoversByShard         map[string]int `json:"failovers_by_shard"`
+	MeasuredFailoversByShard map[string]int `json:"measured_failovers_by_shard"`
+	// lastMeasured is each shard's newest measured failover duration.
+	lastMeasured map[string]float64
 }
 
 // SourceHealth is the health of the exporter's own sources.
@@ -324,7 +332,11 @@ func Build(in Input) *Status {
 		if !ok {
 			i = len(s.Shards)
 			shardIdx[ns.Shard] = i
-			s.Shards = append(s.Shards, ShardStatus{Name: ns.Shard, FailoversSeen: failovers[ns.Shard], FailoverEvents: s.Events.FailoversByShard[ns.Shard]})
+			s.Shards = append(s.Shards, ShardStatus{Name: ns.Shard, FailoversSeen: failovers[ns.Shard], FailoverEvents: s.Events.FailoversByShard[ns.Shard],
+				FailoversMeasured: s.Events.MeasuredFailoversByShard[ns.Shard]})
+			if d, ok := s.Events.lastMeasured[ns.Shard]; ok {
+				s.Shards[i].LastFailoverSeconds = ptr(d)
+			}
 		}
 		sh := &s.Shards[i]
 		if ns.Role == string(topology.RolePrimary) && ns.State == StateUp {
@@ -521,13 +533,22 @@ func cloudWatchByNode(in Input) map[string]map[string]float64 {
 // /api/v1/slowlog serves them: arguments redacted unless configured
 // otherwise) and engine events, and failover lines per shard.
 func events(h History, limit int) Events {
-	e := Events{Slow: []slowlog.SlowEntry{}, Engine: []slowlog.EngineEvent{}, FailoversByShard: map[string]int{}}
+	e := Events{Slow: []slowlog.SlowEntry{}, Engine: []slowlog.EngineEvent{}, FailoversByShard: map[string]int{},
+		MeasuredFailoversByShard: map[string]int{}, lastMeasured: map[string]float64{}}
 	if h == nil {
 		return e
 	}
 	e.Slow = h.RecentSlow(slowlog.SlowQuery{Limit: limit})
 	e.Engine = h.RecentEvents(slowlog.EventQuery{Limit: limit})
+	// Newest first: the first measured one of a shard is its last.
 	for _, ev := range h.RecentEvents(slowlog.EventQuery{Event: slowlog.EventFailover, Limit: maxFailoverScan}) {
+		if ev.DurationSeconds > 0 || ev.NewPrimary != "" {
+			e.MeasuredFailoversByShard[ev.Shard]++
+			if _, ok := e.lastMeasured[ev.Shard]; !ok {
+				e.lastMeasured[ev.Shard] = ev.DurationSeconds
+			}
+			continue
+		}
 		e.FailoversByShard[ev.Shard]++
 	}
 	return e

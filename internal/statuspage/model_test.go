@@ -1,8 +1,10 @@
 package statuspage
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,4 +141,27 @@ func syntheticSnapshot(t testing.TB, d []alarmDef, shards, replicas int) *Snapsh
 		t.Fatal(err)
 	}
 	return rec.Snapshot()
+}
+
+func TestBuildShowsMeasuredFailovers(t *testing.T) {
+	d := defs(t, nil)
+	topo := group(t, time.Now(), 1, 1, "1").Topology
+	h := history(t, topo, time.Now().Add(-time.Hour))
+	end := time.Now()
+	for i, took := range []time.Duration{7 * time.Second, 5200 * time.Millisecond} {
+		h.RecordFailover(collect.Failover{Shard: "0", OldPrimary: "10.0.0.1:6379", NewPrimary: "10.0.0.2:6379",
+			End: end.Add(time.Duration(i) * time.Second), Duration: took, Source: collect.FailoverSourceScrape})
+	}
+	s := Build(Input{Topology: topo, Alarms: d, History: h})
+	sh := s.Shards[0]
+	if sh.FailoversMeasured != 2 || sh.LastFailoverSeconds == nil || *sh.LastFailoverSeconds != 5.2 || sh.FailoverEvents != 2 {
+		t.Errorf("shard 0: %d measured (last %v s), %d engine-log lines; want 2 measured, the last 5.2 s, and the 2 delivered lines apart", sh.FailoversMeasured, sh.LastFailoverSeconds, sh.FailoverEvents)
+	}
+	var b bytes.Buffer
+	if err := Render(&b, Page{Status: s}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "the last took 5.2 s") || !strings.Contains(b.String(), "10.0.0.1:6379 → 10.0.0.2:6379, from scrape") {
+		t.Errorf("the page does not show the measured failover:\n%s", b.String())
+	}
 }
