@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"net/url"
 	"os"
@@ -66,15 +67,17 @@ type queryFile struct {
 // nodeTruth is what one node reports about itself, read from the node.
 type nodeTruth map[string]float64
 
-// TestDashboard763PerNode runs a real primary with two replicas, this
-// exporter and a real Prometheus that scrapes it twice: once with the
-// chart's per-node instance relabelling (job "redis") and once without
-// (job "plain"). With the relabelling, dashboard 763's panels and the
-// redis-mixin's alert expressions, with $instance set to one node, give
-// that node's own numbers (DBSIZE, INFO memory, clients, commands per
-// second) within 1 %; without it the exporter's instance sums all three,
-// which the test shows too. This exporter's own dashboards and alert rules
-// select by node and shard and give the same series under both jobs.
+// TestDashboard763PerNode runs a real primary with two replicas and a real
+// 3-shard cluster, an exporter for each, and a real Prometheus that
+// scrapes both exporters twice: once with the chart's per-node instance
+// relabelling (job "redis") and once without (job "plain"). With the
+// relabelling, dashboard 763's panels and the redis-mixin's alert
+// expressions, with $instance set to one node, give that node's own
+// numbers (DBSIZE, INFO keyspace, memory, clients, commands per second,
+// CLUSTER INFO) within 1 %; without it an exporter's instance sums its
+// nodes, which the test shows too. This exporter's own dashboards and
+// alert rules select by node and shard and give the same series under
+// both jobs.
 func TestDashboard763PerNode(t *testing.T) {
 	start := time.Now()
 	requireBinary(t, "prometheus", "prometheus")
@@ -84,30 +87,34 @@ func TestDashboard763PerNode(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	rep := redistest.NewReplication(t, 2, redistest.Options{Args: map[string]string{"maxmemory": "64mb"}})
-	servers := rep.Servers()
-	nodes := make([]string, len(servers))
-	for i, s := range servers {
-		nodes[i] = s.Addr
-	}
+	args := map[string]string{"maxmemory": "64mb"}
+	rep := redistest.NewReplication(t, 2, redistest.Options{Args: args})
+	cl := redistest.NewCluster(t, 3, 0, redistest.Options{Args: args})
+	groupServers := rep.Servers()
+	servers := append(append([]*redistest.Server{}, groupServers...), cl.Nodes...)
+	groupNodes, clusterNodes := addrs(groupServers), addrs(cl.Nodes)
+	nodes := addrs(servers)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
-	// 12,000 keys of 1 KB (~15 MB: what clients' buffers move between a
-	// scrape and the node's own INFO is far below 1 % of it), 4,500 of
-	// them with a TTL of an hour.
-	primary := rep.Primary.Client(t)
+	// Keys of 1 KB, some with a TTL of an hour: 12,000 in the group and
+	// 30,000 over the cluster's shards, so that every node holds 10 MB or
+	// more and what clients' buffers move between a scrape and the node's
+	// own INFO stays far below 1 % of its memory.
 	value := strings.Repeat("v", 1024)
-	if _, err := primary.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i := range loadKeys {
+	fill := func(p redis.Pipeliner, keys, expiring int) {
+		for i := range keys {
 			ttl := time.Duration(0)
-			if i < loadExpiring {
+			if i < expiring {
 				ttl = time.Hour
 			}
 			p.Set(ctx, "state:"+strconv.Itoa(i), value, ttl)
 		}
-		return nil
-	}); err != nil {
+	}
+	if _, err := rep.Primary.Client(t).Pipelined(ctx, func(p redis.Pipeliner) error { fill(p, loadKeys, loadExpiring); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Client(t).Pipelined(ctx, func(p redis.Pipeliner) error { fill(p, 30000, 10000); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	rep.WaitSynced(t, 10*time.Second)
@@ -128,10 +135,14 @@ func TestDashboard763PerNode(t *testing.T) {
 		}
 	}
 
-	exporter := startExporter(t, "discovery:\n  interval: 1s\nalarms:\n  ElastiCacheHighConnections: {threshold: 1}\n  ElastiCacheHighMemoryUsage: {threshold: 1}\n", rep.Primary.Addr)
-	waitAllUp(t, exporter, nodes)
-	prom := startPrometheusJobs(t, exporter.Addr, string(relabel), fetchRules763(t, exporter))
-	waitFor(t, 30*time.Second, "Prometheus to scrape all three nodes under both jobs", func() string {
+	exporterConfig := "discovery:\n  interval: 1s\nalarms:\n  ElastiCacheHighConnections: {threshold: 1}\n  ElastiCacheHighMemoryUsage: {threshold: 1}\n"
+	groupExporter := startExporter(t, exporterConfig, rep.Primary.Addr)
+	clusterExporter := startExporter(t, exporterConfig, cl.Nodes[0].Addr)
+	waitAllUp(t, groupExporter, groupNodes)
+	waitAllUp(t, clusterExporter, clusterNodes)
+	exporters := map[string][]string{groupExporter.Addr: groupNodes, clusterExporter.Addr: clusterNodes}
+	prom := startPrometheusJobs(t, []string{groupExporter.Addr, clusterExporter.Addr}, string(relabel), fetchRules763(t, groupExporter))
+	waitFor(t, 30*time.Second, "Prometheus to scrape all six nodes under both jobs", func() string {
 		up, err := promQuery(prom, "redis_up", "job", "node")
 		if err != nil {
 			return err.Error()
@@ -145,13 +156,14 @@ func TestDashboard763PerNode(t *testing.T) {
 		}
 		return ""
 	})
-	t.Logf("stack up in %s: nodes %v, exporter %s, prometheus %s", time.Since(start).Round(time.Millisecond), nodes, exporter.Addr, prom.Addr)
+	t.Logf("stack up in %s: group %v, cluster %v, exporters %s and %s, prometheus %s",
+		time.Since(start).Round(time.Millisecond), groupNodes, clusterNodes, groupExporter.Addr, clusterExporter.Addr, prom.Addr)
 
-	// Steady commands, a different rate per node: SETs on the primary
-	// (which the replicas apply too) and GETs on each replica.
-	counters := make([]*commandCounter, len(servers))
+	// Steady commands on the group, a different rate per node: SETs on
+	// the primary (which the replicas apply too) and GETs on each replica.
+	counters := make([]*commandCounter, len(groupServers))
 	var load sync.WaitGroup
-	for i, s := range servers {
+	for i, s := range groupServers {
 		counters[i] = &commandCounter{}
 		poll := singleConn(t, s)
 		load.Go(func() { counters[i].poll(ctx, poll) })
@@ -160,16 +172,16 @@ func TestDashboard763PerNode(t *testing.T) {
 	}
 	time.Sleep(rateWindow + 3*time.Second)
 	at := time.Now().Add(-1500 * time.Millisecond) // every scrape up to it is stored
-	rates := make(map[string]float64, len(nodes))
-	for i, n := range nodes {
+	rates := map[string]nodeTruth{}
+	for i, n := range groupNodes {
 		r, err := counters[i].rate(at.Add(-rateWindow), at)
 		if err != nil {
 			t.Fatalf("%s: %v", n, err)
 		}
-		rates[n] = r
+		rates[n] = nodeTruth{"commands_per_second": r}
 	}
-	checkInstanceVariable(t, prom, queries, nodes, at)
-	evaluateAll(t, prom, queries, nodes, at, rates, nil)
+	checkInstanceVariable(t, prom, queries, nodes, exporters, at)
+	checked := evaluateAll(t, prom, queries, nodes, at, rates)
 	cancel()
 	load.Wait()
 
@@ -178,11 +190,23 @@ func TestDashboard763PerNode(t *testing.T) {
 	now := time.Now()
 	truths := map[string]nodeTruth{}
 	for i, s := range servers {
-		truths[s.Addr] = readTruth(t, s.Addr, truthClients[i])
-		truths[s.Addr]["commands_per_second"] = rates[s.Addr]
+		truths[s.Addr] = readTruth(t, s.Addr, truthClients[i], i >= len(groupServers))
 	}
-	evaluateAll(t, prom, queries, nodes, now, nil, truths)
-	checkExporterSeriesKeepInstance(t, prom, exporter.Addr, now)
+	for k := range evaluateAll(t, prom, queries, nodes, now, truths) {
+		checked[k] = true
+	}
+	for _, d := range queries.Dashboard763 {
+		if !checked[d.Want] {
+			t.Errorf("dashboard 763 %q: no node value %q to compare with; add it to readTruth", d.Panel, d.Want)
+		}
+	}
+	for _, a := range queries.Mixin.Alerts {
+		if !checked[a.Want] {
+			t.Errorf("mixin %s: no node value %q to compare with; add it to readTruth", a.Alert, a.Want)
+		}
+	}
+	checkDoubleCounting(t, prom, exporters, truths, now)
+	checkExporterSeriesKeepInstance(t, prom, exporters, now)
 	checkOwnDashboards(t, prom, now, truths)
 	checkOwnRules(t, prom, now, nodes)
 
@@ -206,12 +230,20 @@ func TestDashboard763PerNode(t *testing.T) {
 	t.Logf("RedisDown fired for %s alone; the test took %s", stopped, time.Since(start).Round(time.Millisecond))
 }
 
+func addrs(servers []*redistest.Server) []string {
+	out := make([]string, len(servers))
+	for i, s := range servers {
+		out[i] = s.Addr
+	}
+	return out
+}
+
 // labelValues is Grafana's label_values(selector, label) variable query.
 var labelValues = regexp.MustCompile(`^label_values\((.+), *(\w+)\)$`)
 
 // checkInstanceVariable: dashboard 763's $instance drop-down lists the
-// nodes under the relabelling, and only the exporter without it.
-func checkInstanceVariable(t *testing.T, prom *daemon, q queryFile, nodes []string, at time.Time) {
+// nodes under the relabelling, and only the exporters without it.
+func checkInstanceVariable(t *testing.T, prom *daemon, q queryFile, nodes []string, exporters map[string][]string, at time.Time) {
 	t.Helper()
 	m := labelValues.FindStringSubmatch(q.InstanceVariable)
 	if m == nil {
@@ -232,77 +264,59 @@ func checkInstanceVariable(t *testing.T, prom *daemon, q queryFile, nodes []stri
 	if got := sortedKeys(values[jobPerNode]); !slices.Equal(got, want) {
 		t.Errorf("dashboard 763's $instance (%s) lists %v with the relabelling, want the nodes %v", q.InstanceVariable, got, want)
 	}
-	if got := sortedKeys(values[jobPlain]); len(got) != 1 || slices.Contains(nodes, got[0]) {
-		t.Errorf("without the relabelling $instance lists %v, want only the exporter", got)
+	if got, want := sortedKeys(values[jobPlain]), slices.Sorted(maps.Keys(exporters)); !slices.Equal(got, want) {
+		t.Errorf("without the relabelling $instance lists %v, want the exporters %v", got, want)
 	}
 	t.Logf("dashboard 763's $instance lists %v with the relabelling, %v without", sortedKeys(values[jobPerNode]), sortedKeys(values[jobPlain]))
 }
 
 // evaluateAll evaluates every query of the file at time at, per node, and
-// compares the values with the node's own (truths) or, for the rate
-// queries, with the node's commands per second (rates). One of rates and
-// truths is nil: the first call checks the rates under load, the second
-// the gauges after it.
-func evaluateAll(t *testing.T, prom *daemon, q queryFile, nodes []string, at time.Time, rates map[string]float64, truths map[string]nodeTruth) {
+// compares the values with what the node reports (want: node -> the
+// queries' want keys). A query whose key no node has here is skipped: the
+// first call checks the rates under load, the second the gauges after it.
+// It returns the keys it compared.
+func evaluateAll(t *testing.T, prom *daemon, q queryFile, nodes []string, at time.Time, want map[string]nodeTruth) map[string]bool {
 	t.Helper()
-	wanted := func(want, node string) (float64, bool) {
-		if rates != nil {
-			if want != "commands_per_second" {
-				return 0, false
+	checked := map[string]bool{}
+	expected := func(key string) map[string]float64 {
+		out := map[string]float64{}
+		for _, n := range nodes {
+			if v, ok := want[n][key]; ok {
+				out[n] = v
 			}
-			return rates[node], true
 		}
-		if want == "commands_per_second" {
-			return 0, false
-		}
-		v, ok := truths[node][want]
-		if !ok {
-			t.Fatalf("no node value %q: add it to readTruth", want)
-		}
-		return v, true
+		return out
 	}
 	for _, d := range q.Dashboard763 {
+		wantByNode := expected(d.Want)
+		if len(wantByNode) == 0 {
+			continue
+		}
+		checked[d.Want] = true
 		perNode := map[string]float64{}
 		for _, n := range nodes {
-			want, ok := wanted(d.Want, n)
+			w, ok := wantByNode[n]
 			if !ok {
 				continue
 			}
 			expr := fill763(d.Expr, n)
 			got := sumOf(t, prom, expr, at)
 			perNode[n] = got
-			checkClose(t, fmt.Sprintf("dashboard 763 %q for %s: %s", d.Panel, n, expr), got, want)
+			checkClose(t, fmt.Sprintf("dashboard 763 %q for %s: %s", d.Panel, n, expr), got, w)
 		}
-		if len(perNode) > 0 {
-			t.Logf("dashboard 763 %-45q per node %v (node-reported %v)", d.Panel, round3(perNode), round3(wantsOf(nodes, d.Want, wanted)))
-		}
-	}
-	if truths != nil {
-		// Without the relabelling, $instance can only be the exporter, and
-		// the same panels add up the three nodes: what issue 12 reported.
-		expr := fill763(`sum (redis_db_keys{instance=~"$instance"}) by (db, instance)`, plainInstance(t, prom, at))
-		got := sumOf(t, prom, expr, at)
-		var total float64
-		for _, n := range nodes {
-			total += truths[n]["dbsize"]
-		}
-		if got != total {
-			t.Errorf("without the relabelling, %s = %v; want the sum over the nodes %v (the double counting the relabelling removes)", expr, got, total)
-		}
-		t.Logf("without the relabelling, Total Items per DB for the exporter's instance = %v (the nodes' DBSIZE summed)", got)
+		t.Logf("dashboard 763 %-45q per node %v, node-reported %v", d.Panel, round3(perNode), round3(wantByNode))
 	}
 	for _, a := range q.Mixin.Alerts {
+		wantByNode := expected(a.Want)
+		if len(wantByNode) == 0 {
+			continue
+		}
+		checked[a.Want] = true
 		expr := fillMixin(q, a.Expr)
 		valueExpr := stripComparison(expr)
 		got, err := promInstant(prom, valueExpr, at)
 		if err != nil {
 			t.Fatal(err)
-		}
-		if a.Want == "none" {
-			if truths != nil && len(got) != 0 {
-				t.Errorf("mixin %s: %s = %v, want no series on a group without cluster mode", a.Alert, valueExpr, got)
-			}
-			continue
 		}
 		byInstance := map[string]float64{}
 		for _, s := range got {
@@ -311,45 +325,47 @@ func evaluateAll(t *testing.T, prom *daemon, q queryFile, nodes []string, at tim
 			}
 			byInstance[s.Labels["instance"]] = s.Value
 		}
-		checked := false
-		for _, n := range nodes {
-			want, ok := wanted(a.Want, n)
-			if !ok {
-				continue
-			}
-			checked = true
+		// Exactly the nodes that report the value: the cluster alerts'
+		// series exist on cluster nodes only, as under redis_exporter.
+		if g, w := sortedKeys(boolSet(byInstance)), sortedKeys(boolSet(wantByNode)); !slices.Equal(g, w) {
+			t.Errorf("mixin %s: %s gives instances %v, want %v", a.Alert, valueExpr, g, w)
+		}
+		for n, w := range wantByNode {
 			v, found := byInstance[n]
 			if !found {
-				t.Errorf("mixin %s: %s has no series with instance %q: %v", a.Alert, valueExpr, n, got)
-				continue
+				v = math.NaN()
 			}
-			checkClose(t, fmt.Sprintf("mixin %s for %s: %s", a.Alert, n, valueExpr), v, want)
-		}
-		if !checked {
-			continue
-		}
-		if len(byInstance) != len(nodes) {
-			t.Errorf("mixin %s: %s gives instances %v, want exactly the nodes %v", a.Alert, valueExpr, sortedKeys(boolSet(byInstance)), nodes)
+			checkClose(t, fmt.Sprintf("mixin %s for %s: %s", a.Alert, n, valueExpr), v, w)
 		}
 		// The whole expression fires for no node: all up, far from 90 %
-		// of the host's memory and from 100 clients.
+		// of the host's memory and from 100 clients, the cluster healthy.
 		if fired, err := promInstant(prom, expr, at); err != nil {
 			t.Fatal(err)
 		} else if len(fired) != 0 {
 			t.Errorf("mixin %s: %s fires for %v", a.Alert, expr, fired)
 		}
-		t.Logf("redis-mixin %-24s per node %v", a.Alert, round3(byInstance))
+		t.Logf("redis-mixin %-24s per node %v, node-reported %v", a.Alert, round3(byInstance), round3(wantByNode))
 	}
+	return checked
 }
 
-func wantsOf(nodes []string, want string, wanted func(want, node string) (float64, bool)) map[string]float64 {
-	out := map[string]float64{}
-	for _, n := range nodes {
-		if v, ok := wanted(want, n); ok {
-			out[n] = v
+// checkDoubleCounting: without the relabelling, $instance can only be an
+// exporter, and dashboard 763's Total Items adds up its nodes' keys, what
+// issue 12 reported; the relabelling is what makes it one node's.
+func checkDoubleCounting(t *testing.T, prom *daemon, exporters map[string][]string, truths map[string]nodeTruth, at time.Time) {
+	t.Helper()
+	for addr, nodes := range exporters {
+		expr := fill763(`sum (redis_db_keys{instance=~"$instance"}) by (db, instance)`, addr)
+		got := sumOf(t, prom, expr, at)
+		var total float64
+		for _, n := range nodes {
+			total += truths[n]["dbsize"]
 		}
+		if got != total {
+			t.Errorf("without the relabelling, %s = %v; want the sum over the exporter's nodes %v", expr, got, total)
+		}
+		t.Logf("without the relabelling, Total Items per DB for exporter %s = %v: its %d nodes' DBSIZE summed", addr, got, len(nodes))
 	}
-	return out
 }
 
 // checkClose fails unless got is within 1 % of want (exactly 0 for 0).
@@ -367,7 +383,7 @@ func checkClose(t *testing.T, what string, got, want float64) {
 // And the exporter exports no instance or job label (Prometheus would
 // keep it as exported_instance, exported_job), so honorLabels, which
 // decides between such labels and the target's, has no say in it.
-func checkExporterSeriesKeepInstance(t *testing.T, prom *daemon, exporterAddr string, at time.Time) {
+func checkExporterSeriesKeepInstance(t *testing.T, prom *daemon, exporters map[string][]string, at time.Time) {
 	t.Helper()
 	for _, q := range []string{`{exported_instance!=""}`, `{exported_job!=""}`} {
 		if got, err := promInstant(prom, q, at); err != nil {
@@ -381,13 +397,13 @@ func checkExporterSeriesKeepInstance(t *testing.T, prom *daemon, exporterAddr st
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) == 0 {
-			t.Errorf("%s: no series", q)
-		}
+		var instances []string
 		for _, s := range got {
-			if s.Labels["instance"] != exporterAddr {
-				t.Errorf("%s has instance %q, want the exporter's %q (it has no node)", q, s.Labels["instance"], exporterAddr)
-			}
+			instances = append(instances, s.Labels["instance"])
+		}
+		slices.Sort(instances)
+		if want := slices.Sorted(maps.Keys(exporters)); !slices.Equal(instances, want) {
+			t.Errorf("%s has instances %v, want the exporters' %v (it has no node)", q, instances, want)
 		}
 	}
 }
@@ -487,14 +503,13 @@ func checkOwnRules(t *testing.T, prom *daemon, at time.Time, nodes []string) {
 				firing++
 				var got []string
 				for _, s := range byJob[jobPerNode] {
-					got = append(got, s.Labels["node"]+"/"+s.Labels["shard"])
+					got = append(got, s.Labels["node"])
+					if s.Labels["shard"] == "" {
+						t.Errorf("rule %s: %s gives a series without shard: %v", r.Name, r.Query, s)
+					}
 				}
 				sort.Strings(got)
-				var want []string
-				for _, n := range nodes {
-					want = append(want, n+"/0")
-				}
-				sort.Strings(want)
+				want := slices.Sorted(slices.Values(nodes))
 				if !slices.Equal(got, want) {
 					t.Errorf("rule %s: %s fires for %v, want each node once %v", r.Name, r.Query, got, want)
 				}
@@ -520,11 +535,11 @@ func fetchRules763(t *testing.T, exporter *daemon) string {
 	return path
 }
 
-// startPrometheusJobs runs Debian's Prometheus scraping target every
+// startPrometheusJobs runs Debian's Prometheus scraping targets every
 // second as two jobs: jobPerNode with metricRelabel (a YAML list of
 // metric_relabel_configs) and jobPlain without; rulesFile is loaded but
 // no Alertmanager is configured.
-func startPrometheusJobs(t *testing.T, target, metricRelabel, rulesFile string) *daemon {
+func startPrometheusJobs(t *testing.T, targets []string, metricRelabel, rulesFile string) *daemon {
 	t.Helper()
 	bin := requireBinary(t, "prometheus", "prometheus")
 	var relabel []map[string]any
@@ -535,8 +550,8 @@ func startPrometheusJobs(t *testing.T, target, metricRelabel, rulesFile string) 
 		"global":     map[string]any{"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
 		"rule_files": []string{rulesFile},
 		"scrape_configs": []map[string]any{
-			{"job_name": jobPerNode, "static_configs": []any{map[string]any{"targets": []string{target}}}, "metric_relabel_configs": relabel},
-			{"job_name": jobPlain, "static_configs": []any{map[string]any{"targets": []string{target}}}},
+			{"job_name": jobPerNode, "static_configs": []any{map[string]any{"targets": targets}}, "metric_relabel_configs": relabel},
+			{"job_name": jobPlain, "static_configs": []any{map[string]any{"targets": targets}}},
 		},
 	}
 	out, err := yaml.Marshal(cfg)
@@ -643,16 +658,6 @@ func dashboardExprs(t *testing.T, file string) []string {
 		}
 	}
 	return out
-}
-
-// plainInstance is the exporter's instance under jobPlain.
-func plainInstance(t *testing.T, prom *daemon, at time.Time) string {
-	t.Helper()
-	got, err := promInstant(prom, `up{job="plain"}`, at)
-	if err != nil || len(got) != 1 {
-		t.Fatalf(`up{job="plain"} = %v, %v`, got, err)
-	}
-	return got[0].Labels["instance"]
 }
 
 // sumOf evaluates expr and adds up its series (0 series: NaN).
@@ -835,8 +840,9 @@ func (c *commandCounter) rate(from, to time.Time) (float64, error) {
 	return (b - a) / to.Sub(from).Seconds(), nil
 }
 
-// readTruth is what a node reports about itself now.
-func readTruth(t *testing.T, addr string, c *redis.Client) nodeTruth {
+// readTruth is what a node reports about itself now (and CLUSTER INFO on
+// a cluster node).
+func readTruth(t *testing.T, addr string, c *redis.Client, cluster bool) nodeTruth {
 	t.Helper()
 	ctx := context.Background()
 	dbsize, err := c.DBSize(ctx).Result()
@@ -863,7 +869,7 @@ func readTruth(t *testing.T, addr string, c *redis.Client) nodeTruth {
 		}
 	}
 	used, maxmemory, system := get("used_memory"), get("maxmemory"), get("total_system_memory")
-	return nodeTruth{
+	truth := nodeTruth{
 		"up":                                   1,
 		"dbsize":                               float64(dbsize),
 		"keys_expiring":                        expires,
@@ -875,6 +881,25 @@ func readTruth(t *testing.T, addr string, c *redis.Client) nodeTruth {
 		"connected_clients":                    get("connected_clients"),
 		"blocked_clients":                      get("blocked_clients"),
 	}
+	if cluster {
+		info, err := c.ClusterInfo(ctx).Result()
+		if err != nil {
+			t.Fatalf("%s: CLUSTER INFO: %v", addr, err)
+		}
+		state, _ := infoString(info, "cluster_state")
+		truth["cluster_state"] = 0
+		if state == "ok" {
+			truth["cluster_state"] = 1
+		}
+		for _, f := range []string{"cluster_slots_fail", "cluster_slots_pfail"} {
+			v, ok := infoValue(info, f)
+			if !ok {
+				t.Fatalf("%s: CLUSTER INFO has no %s", addr, f)
+			}
+			truth[f] = v
+		}
+	}
+	return truth
 }
 
 func infoString(text, field string) (string, bool) {
