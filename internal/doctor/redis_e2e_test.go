@@ -3,6 +3,7 @@ package doctor_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -127,6 +128,10 @@ func TestDoctorAgainstRedis(t *testing.T) {
 		detail []string
 	}{
 		{name: "healthy TLS and AUTH primary and replica", config: healthyTLS, options: anHour},
+		{name: "the primary as the only seed: the replica is discovered and checked", options: anHour, config: func(c *config.Config) {
+			healthyTLS(c)
+			c.Redis.Addrs = c.Redis.Addrs[:1]
+		}},
 		{name: "certificate expiring within 30 days", config: healthyTLS, check: "tls", status: doctor.Warn, detail: []string{"expires", "(0 days)"}},
 		{name: "TLS with the wrong CA", options: anHour, config: func(c *config.Config) {
 			healthyTLS(c)
@@ -177,13 +182,18 @@ func TestDoctorAgainstRedis(t *testing.T) {
 			r := runDoctor(t, rt, tc.options)
 			first := rt.Config.Redis.Addrs[0]
 			if tc.check == "" {
+				replicaChecked := false
 				for _, res := range r.Results {
+					replicaChecked = replicaChecked || res.Check == "commands" && strings.HasPrefix(res.Target, group.Replicas[0].Addr+" ")
 					if res.Status != doctor.Pass {
 						t.Errorf("%s: %s %s, want PASS", res.Name, res.Status, res.Detail)
 					}
 				}
 				if r.ExitCode() != 0 {
 					t.Errorf("exit code %d, want 0", r.ExitCode())
+				}
+				if strings.HasPrefix(first, group.Primary.Addr) && !replicaChecked {
+					t.Errorf("the replica %s was not checked", group.Replicas[0].Addr)
 				}
 				return
 			}
@@ -234,8 +244,10 @@ func TestDoctorAgainstRedis(t *testing.T) {
 func TestDoctorClusterMode(t *testing.T) {
 	cluster := redistest.NewCluster(t, 3, 0, redistest.Options{Password: groupPassword})
 	seed := cluster.Nodes[0]
-	setACLUser(t, seed, "no-shards", "cluster|shards")
-	setACLUser(t, seed, "exporter")
+	for _, n := range cluster.Nodes { // ACL users are per node, in cluster mode too
+		setACLUser(t, n, "no-shards", "cluster|shards")
+		setACLUser(t, n, "exporter")
+	}
 	groupPW, aclPW := secretFile(t, groupPassword), secretFile(t, aclPassword)
 	for _, tc := range []struct {
 		name   string
@@ -256,8 +268,14 @@ func TestDoctorClusterMode(t *testing.T) {
 				}
 			})
 			r := runDoctor(t, rt, doctor.Options{})
+			checked := map[string]bool{}
 			for _, res := range r.Results {
+				checked[res.Target] = true
 				switch res.Check {
+				case "discovery":
+					if res.Status != doctor.Pass || !strings.Contains(res.Detail, "found 3 nodes in 3 shards (cluster mode)") {
+						t.Errorf("%s: %s %s", res.Name, res.Status, res.Detail)
+					}
 				case "role":
 					if res.Status != doctor.Pass || !strings.Contains(res.Detail, "cluster mode enabled") {
 						t.Errorf("%s: %s %s", res.Name, res.Status, res.Detail)
@@ -272,6 +290,40 @@ func TestDoctorClusterMode(t *testing.T) {
 					}
 				}
 			}
+			// The seed and the two nodes discovery found from it.
+			for _, n := range cluster.Nodes {
+				found := false
+				for target := range checked {
+					found = found || strings.HasPrefix(target, n.Addr+" ")
+				}
+				if !found {
+					t.Errorf("node %s not checked", n.Addr)
+				}
+			}
 		})
+	}
+}
+
+// A replica that announces an address the discovery policy does not allow
+// (here a VPC address through replica-announce-ip) is what the exporter
+// will not read: doctor warns and names it.
+func TestDoctorDiscoveryRefusedAddress(t *testing.T) {
+	rg := redistest.NewReplication(t, 1, redistest.Options{Args: map[string]string{"replica-announce-ip": "10.99.0.7"}})
+	rt := runtimeFor(t, func(c *config.Config) { c.Redis.Addrs = []string{rg.Primary.Addr} })
+	r := runDoctor(t, rt, doctor.Options{})
+	want := fmt.Sprintf("10.99.0.7:%d announced by %s", rg.Replicas[0].Port, rg.Primary.Addr)
+	var seen bool
+	for _, res := range r.Results {
+		if res.Check == "discovery" {
+			seen = true
+			if res.Status != doctor.Warn || !strings.Contains(res.Detail, want) || !strings.Contains(res.Fix, "discovery.allowed_addresses") {
+				t.Errorf("%s: %s %q (fix %q), want WARN naming %q", res.Name, res.Status, res.Detail, res.Fix, want)
+			}
+		} else if res.Status != doctor.Pass {
+			t.Errorf("%s: %s %s", res.Name, res.Status, res.Detail)
+		}
+	}
+	if !seen || r.ExitCode() != 0 {
+		t.Errorf("discovery line %v, exit code %d; want a warning and 0", seen, r.ExitCode())
 	}
 }

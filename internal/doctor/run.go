@@ -14,6 +14,7 @@ import (
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redisacl"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redisconn"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redisinfo"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
 )
 
 // Options are doctor's inputs.
@@ -75,6 +76,7 @@ func Run(ctx context.Context, o Options) *Report {
 	r.Results = append(r.Results, configVerdict(o.Runtime, nil))
 
 	var eps []endpoint
+	var seeds []string
 	for i, a := range cfg.Redis.Addrs {
 		t, err := config.ParseTarget(a)
 		if err != nil {
@@ -82,6 +84,7 @@ func Run(ctx context.Context, o Options) *Report {
 		}
 		host, port, _ := net.SplitHostPort(t.Addr)
 		eps = append(eps, endpoint{label: fmt.Sprintf("redis.addrs[%d]", i), host: host, port: port, want: expectation{kind: "seed"}})
+		seeds = append(seeds, t.Addr)
 	}
 	var aws *awsChecks
 	if awsConfigured(cfg) {
@@ -89,8 +92,39 @@ func Run(ctx context.Context, o Options) *Report {
 		eps = append(eps, aws.endpoints()...)
 	}
 	eps = dedupe(eps)
+	perEndpoint, sources := checkEndpoints(ctx, o, eps)
 
-	perEndpoint := make([][]Result, len(eps))
+	// Without adoption, the exporter finds the rest of the group from the
+	// seeds: run that discovery once and check the nodes it adds.
+	var discovered *Result
+	if cfg.ElastiCache.ReplicationGroupID == "" && len(seeds) > 0 && anyLoggedIn(perEndpoint) {
+		t, res := discover(ctx, o, seeds)
+		discovered = &res
+		extra := discoveredEndpoints(t, eps)
+		morePer, moreSources := checkEndpoints(ctx, o, extra)
+		eps = append(eps, extra...)
+		perEndpoint = append(perEndpoint, morePer...)
+		sources = append(sources, moreSources...)
+	}
+	for k := range endpointChecks {
+		for i := range eps {
+			r.Results = append(r.Results, perEndpoint[i][k])
+		}
+	}
+	if discovered != nil {
+		r.Results = append(r.Results, *discovered)
+	}
+	if aws != nil {
+		r.Results = append(r.Results, aws.results(ctx, sources, allConnected(perEndpoint))...)
+	}
+	r.Redact(o.Runtime.Redis.Password.Reveal())
+	return r
+}
+
+// checkEndpoints runs checkEndpoint on every endpoint, Concurrency at a
+// time; results and sources are in the endpoints' order.
+func checkEndpoints(ctx context.Context, o Options, eps []endpoint) ([][]Result, []string) {
+	per := make([][]Result, len(eps))
 	sources := make([]string, len(eps))
 	sem := make(chan struct{}, o.Concurrency)
 	var wg sync.WaitGroup
@@ -100,20 +134,85 @@ func Run(ctx context.Context, o Options) *Report {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			perEndpoint[i], sources[i] = checkEndpoint(ctx, o, ep)
+			per[i], sources[i] = checkEndpoint(ctx, o, ep)
 		}()
 	}
 	wg.Wait()
-	for k := range endpointChecks {
-		for i := range eps {
-			r.Results = append(r.Results, perEndpoint[i][k])
+	return per, sources
+}
+
+// anyLoggedIn says whether the auth check passed on some endpoint.
+func anyLoggedIn(per [][]Result) bool {
+	for _, rs := range per {
+		if rs[3].Status == Pass {
+			return true
 		}
 	}
-	if aws != nil {
-		r.Results = append(r.Results, aws.results(ctx, sources, allConnected(perEndpoint))...)
+	return false
+}
+
+// discover runs the exporter's own discovery from the seeds once, with
+// its address policy (discovery.allowed_addresses).
+func discover(ctx context.Context, o Options, seeds []string) (*topology.Topology, Result) {
+	cfg := o.Runtime.Config
+	pool := redisconn.NewPool(redisconn.CredentialsFrom(o.Runtime.Redis))
+	defer pool.Close()
+	sd, err := topology.NewSeedDiscovery(seeds, pool, topology.SeedOptions{Allow: cfg.Discovery.AllowedAddresses})
+	if err != nil {
+		return nil, discoveryVerdict(nil, err)
 	}
-	r.Redact(o.Runtime.Redis.Password.Reveal())
-	return r
+	dctx, cancel := context.WithTimeout(ctx, 2*cfg.Redis.DialTimeout)
+	defer cancel()
+	t, err := sd.Discover(dctx)
+	return t, discoveryVerdict(t, err)
+}
+
+// discoveryVerdict judges one discovery from the seeds: the nodes found,
+// and the announced addresses the policy refused to dial.
+func discoveryVerdict(t *topology.Topology, err error) Result {
+	if err != nil {
+		return result("discovery", "", Fail, "discovery from the seeds failed: "+clean(err.Error()),
+			"see the seeds' checks above; discovery needs one seed that answers INFO (and CLUSTER SHARDS in cluster mode)")
+	}
+	detail := fmt.Sprintf("found %d nodes in %d shards (%s mode)", len(t.Nodes), len(t.Shards), t.Mode)
+	if t.RefusedCount == 0 {
+		return result("discovery", "", Pass, detail, "")
+	}
+	var refused []string
+	for i, a := range t.Refused {
+		if i == 5 {
+			refused = append(refused, fmt.Sprintf("and %d more", t.RefusedCount-5))
+			break
+		}
+		refused = append(refused, fmt.Sprintf("%s announced by %s (%s)", clean(a.Addr), clean(a.AnnouncedBy), clean(a.Reason)))
+	}
+	return result("discovery", "", Warn, fmt.Sprintf("%s; %d announced addresses are not dialled under the address policy: %s", detail, t.RefusedCount, strings.Join(refused, "; ")),
+		"if they are the group's nodes, allow them in discovery.allowed_addresses (e.g. the VPC's CIDR, docs/configuration.md: which addresses the exporter dials), or list them in redis.addrs; otherwise find out who announces them")
+}
+
+// discoveredEndpoints are the discovered nodes not checked yet.
+func discoveredEndpoints(t *topology.Topology, known []endpoint) []endpoint {
+	if t == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, e := range known {
+		seen[e.addr()] = true
+	}
+	var out []endpoint
+	for _, n := range t.Nodes {
+		host, port, err := net.SplitHostPort(n.Addr)
+		if err != nil || seen[n.Addr] {
+			continue
+		}
+		seen[n.Addr] = true
+		label := "discovered"
+		if n.Role != "" {
+			label += " " + string(n.Role)
+		}
+		out = append(out, endpoint{label: label, host: host, port: port, want: expectation{kind: "member", role: string(n.Role)}})
+	}
+	return out
 }
 
 // configVerdict is the first line: the configuration as serve would load it.
