@@ -3,6 +3,7 @@ package cwmetrics
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -100,6 +101,39 @@ func TestMetricDataInputAsksNodeDimensionsOnly(t *testing.T) {
 	}
 	if !in.StartTime.Equal(t0) || !in.EndTime.Equal(t0.Add(time.Minute)) {
 		t.Errorf("window = %s..%s", in.StartTime, in.EndTime)
+	}
+}
+
+// TestOneQueryPerStatistic: each statistic is its own MetricDataQuery with
+// its own Stat, one node's queries stay together, and the batches (calls)
+// depend only on the number of queries.
+func TestOneQueryPerStatistic(t *testing.T) {
+	targets := normalizeTargets([]Target{{CacheClusterID: "c-001"}, {CacheClusterID: "c-002"}})
+	cpu := Metric{Name: "EngineCPUUtilization", Statistics: []string{"Average", "Maximum", "p99.9"}}
+	ev := Metric{Name: "Evictions", Statistics: []string{"Sum"}}
+	if n := QueriesPerNode([]Metric{cpu, ev}); n != 4 {
+		t.Errorf("QueriesPerNode = %d, want 4", n)
+	}
+	in := metricDataInput(buildQueries(targets, []Metric{cpu, ev}), window{Start: t0, End: t0.Add(time.Minute)}, time.Minute)
+	var got []string
+	for _, q := range in.MetricDataQueries {
+		got = append(got, aws.ToString(q.Id)+" "+aws.ToString(q.MetricStat.Metric.Dimensions[0].Value)+" "+
+			aws.ToString(q.MetricStat.Metric.MetricName)+" "+aws.ToString(q.MetricStat.Stat))
+	}
+	want := []string{
+		"q0 c-001 EngineCPUUtilization Average", "q1 c-001 EngineCPUUtilization Maximum", "q2 c-001 EngineCPUUtilization p99.9", "q3 c-001 Evictions Sum",
+		"q4 c-002 EngineCPUUtilization Average", "q5 c-002 EngineCPUUtilization Maximum", "q6 c-002 EngineCPUUtilization p99.9", "q7 c-002 Evictions Sum",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("queries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// 125 nodes x 4 statistics = 500 queries: still one call.
+	many := make([]Target, 125)
+	for i := range many {
+		many[i] = Target{CacheClusterID: fmt.Sprintf("c-%03d", i+1)}
+	}
+	if b := batches(buildQueries(normalizeTargets(many), []Metric{cpu, ev}), MaxQueriesPerCall); len(b) != 1 {
+		t.Errorf("500 queries in %d batches, want 1", len(b))
 	}
 }
 
