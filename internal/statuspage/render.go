@@ -28,33 +28,134 @@ type Page struct {
 }
 
 var pageTemplate = template.Must(template.New("status.html").Funcs(template.FuncMap{
-	"alarm":  alarmOf,
-	"bytes":  formatBytes,
 	"num":    formatNum,
 	"numptr": func(v *float64) string { return formatPtr(v, formatNum) },
-	"secs":   func(v *float64) string { return formatPtr(v, formatSeconds) },
 	"dur":    formatSeconds,
 	"ms":     func(s float64) string { return formatNum(s*1000) + " ms" },
 	"ago":    ago,
 	"when":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
-	"pct": func(used, limit *float64) string {
-		if used == nil || limit == nil || *limit <= 0 {
-			return ""
-		}
-		return formatNum(*used / *limit * 100)
-	},
-	"deref": func(v *float64) float64 {
-		if v == nil {
-			return 0
-		}
-		return *v
-	},
 }).ParseFS(templates, "status.html"))
 
 // Render writes the page as HTML. Every value goes through html/template's
 // contextual escaping.
 func Render(w io.Writer, p Page) error {
-	return pageTemplate.Execute(w, p)
+	return pageTemplate.Execute(w, pageData{Page: p, Topology: topologyView(p.Status)})
+}
+
+// pageData is the template's input: the page, and the topology with each
+// row's cells prepared in Go (at 1,500 nodes the template's own function
+// calls, through reflection, were most of the time).
+type pageData struct {
+	Page
+	Topology []shardView
+}
+
+type shardView struct {
+	*ShardStatus
+	Rows []rowView
+}
+
+// rowView is flat: a field of an embedded struct costs the template a
+// FieldByName walk per use.
+type rowView struct {
+	Name, Role, State, Error, AvailabilityZone string
+	Lagging                                    bool
+	Class, StateText, LinkText                 string
+	OtherAddress, ElastiCache                  string
+	Lag, Mem, Clients, CPU, Evict              cell
+}
+
+// cell is one value of a row with its alarm's marks.
+type cell struct {
+	Class, Text, Mark, CW string
+	CWOver                bool
+}
+
+func topologyView(s *Status) []shardView {
+	if s == nil {
+		return nil
+	}
+	out := make([]shardView, len(s.Shards))
+	for i := range s.Shards {
+		sh := &s.Shards[i]
+		out[i] = shardView{ShardStatus: sh, Rows: make([]rowView, len(sh.Nodes))}
+		for j := range sh.Nodes {
+			out[i].Rows[j] = row(&sh.Nodes[j])
+		}
+	}
+	return out
+}
+
+func row(n *NodeStatus) rowView {
+	r := rowView{Name: n.Name, Role: n.Role, State: n.State, Error: n.Error, AvailabilityZone: n.AvailabilityZone,
+		Lagging: n.Lagging, Class: "node " + n.State}
+	if n.Lagging {
+		r.Class += " lagging"
+	}
+	switch n.State {
+	case StateDown:
+		r.StateText = "✖ DOWN"
+	case StateUp:
+		r.StateText = "✔ up"
+	default:
+		r.StateText = "? not read yet"
+	}
+	switch {
+	case n.Link == "up":
+		r.LinkText = "up"
+	case n.Link != "":
+		r.LinkText = "✖ " + n.Link
+		if n.LinkDownSeconds != nil {
+			r.LinkText += " for " + formatSeconds(*n.LinkDownSeconds)
+		}
+	}
+	if n.Name != n.Address {
+		r.OtherAddress = n.Address
+	}
+	r.ElastiCache = n.CacheClusterID
+	if n.CacheNodeID != "" {
+		r.ElastiCache += "/" + n.CacheNodeID
+	}
+	r.Lag = alarmCell(n.Alarms, "ElastiCacheReplicationLag", "")
+	if n.LagBytes != nil {
+		r.Lag.Text = formatBytes(n.LagBytes) + " · " + formatPtr(n.LagSeconds, formatSeconds)
+	}
+	r.Mem = alarmCell(n.Alarms, "ElastiCacheHighMemoryUsage", "")
+	if n.MemoryUsedBytes != nil {
+		r.Mem.Text = formatBytes(n.MemoryUsedBytes) + " / no limit"
+		if n.MemoryMaxBytes != nil && *n.MemoryMaxBytes > 0 {
+			r.Mem.Text = formatBytes(n.MemoryUsedBytes) + " / " + formatBytes(n.MemoryMaxBytes) + " (" + formatNum(*n.MemoryUsedBytes / *n.MemoryMaxBytes * 100) + "%)"
+		}
+	}
+	r.Clients = alarmCell(n.Alarms, "ElastiCacheHighConnections", "")
+	r.Clients.Text = formatPtr(n.ConnectedClients, formatNum)
+	if a := alarmOf(n.Alarms, "ElastiCacheHighConnections"); a.Condition == "rejected" {
+		r.Clients.Text += " (rejected " + formatPtr(a.Value, formatNum) + ")"
+	}
+	r.CPU = alarmCell(n.Alarms, "ElastiCacheHighEngineCPU", "%")
+	r.Evict = alarmCell(n.Alarms, "ElastiCacheEvictions", "")
+	return r
+}
+
+// alarmCell is a cell marked by the node's reading of the alarm; its text
+// is the alarm's value followed by unit.
+func alarmCell(as []NodeAlarm, name, unit string) cell {
+	a := alarmOf(as, name)
+	c := cell{Class: "n " + a.State}
+	if a.Value != nil {
+		c.Text = formatNum(*a.Value) + unit
+	}
+	switch a.State {
+	case AlarmFiring:
+		c.Mark = "■ FIRING"
+	case AlarmOver:
+		c.Mark = "⚠ OVER"
+	}
+	if a.CloudWatch != nil {
+		c.CW = "cw " + formatNum(*a.CloudWatch)
+	}
+	c.CWOver = a.CloudWatchOver
+	return c
 }
 
 // alarmOf returns the node's reading of the named alarm (a zero value with
