@@ -75,7 +75,7 @@ func TestDoctorCommand(t *testing.T) {
 	node := redistest.Standalone(t, redistest.Options{})
 	r := runBinary(t, 30*time.Second, nil, "doctor", "--redis.addr", node.Addr)
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	wantOrder := []string{"config", "dns", "tcp", "tls", "auth", "role", "commands"}
+	wantOrder := []string{"config", "dns", "tcp", "tls", "auth", "role", "commands", "discovery"}
 	if r.code != 0 || len(lines) != len(wantOrder)+1 {
 		t.Fatalf("healthy node: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
