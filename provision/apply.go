@@ -91,18 +91,18 @@ func (p *Provisioner) Apply(ctx context.Context, spec *Spec) (Result, error) {
 		sgID = aws.ToString(out.GroupId)
 		done("create security group %s (%s)", spec.SecurityGroupName(), sgID)
 	}
-	if !st.hasIngress {
+	// One rule per source, as the module's: adding a source leaves the
+	// others alone. Rules of sources no longer in the spec stay (provision
+	// never removes access someone may depend on; the plan does not show them).
+	for _, src := range missingIngress(spec, st) {
 		_, err := p.c.EC2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
-			GroupId: aws.String(sgID),
-			IpPermissions: []ec2types.IpPermission{{
-				IpProtocol: aws.String("tcp"), FromPort: aws.Int32(redisPort), ToPort: aws.Int32(redisPort),
-				UserIdGroupPairs: []ec2types.UserIdGroupPair{{GroupId: aws.String(spec.EKSNodeSecurityGroupID), Description: aws.String("Redis from EKS nodes (ksqlDB)")}},
-			}},
+			GroupId:       aws.String(sgID),
+			IpPermissions: []ec2types.IpPermission{src.permission()},
 		})
 		if err != nil {
-			return res, fmt.Errorf("allow tcp/%d from %s on %s: %w", redisPort, spec.EKSNodeSecurityGroupID, sgID, err)
+			return res, fmt.Errorf("allow tcp/%d from %s on %s: %w", redisPort, src, sgID, err)
 		}
-		done("allow tcp/%d from %s on %s", redisPort, spec.EKSNodeSecurityGroupID, sgID)
+		done("allow tcp/%d from %s on %s", redisPort, src, sgID)
 	}
 
 	if st.subnetGroup == nil {
@@ -178,6 +178,10 @@ func (p *Provisioner) Apply(ctx context.Context, spec *Spec) (Result, error) {
 		done("set retention of %s to %s", name, retention(int32(spec.LogRetentionInDays)))
 	}
 
+	if err := p.applyRBAC(ctx, spec, st.rbac, done); err != nil {
+		return res, err
+	}
+
 	var drift error
 	if st.group == nil {
 		if _, err := p.c.ElastiCache.CreateReplicationGroup(ctx, createGroupInput(spec, sgID)); err != nil {
@@ -240,7 +244,7 @@ func createGroupInput(spec *Spec, sgID string) *elasticache.CreateReplicationGro
 	in := &elasticache.CreateReplicationGroupInput{
 		ReplicationGroupId:          aws.String(spec.ReplicationGroupID()),
 		ReplicationGroupDescription: aws.String("Redis for " + spec.Name() + " (ksqlDB state storage)"),
-		Engine:                      aws.String("redis"),
+		Engine:                      aws.String(spec.Engine),
 		EngineVersion:               aws.String(spec.EngineVersion),
 		CacheNodeType:               aws.String(spec.NodeType),
 		Port:                        aws.Int32(redisPort),
@@ -272,6 +276,9 @@ func createGroupInput(spec *Spec, sgID string) *elasticache.CreateReplicationGro
 	}
 	if spec.authToken != "" {
 		in.AuthToken = aws.String(spec.authToken.Reveal())
+	}
+	if spec.CreateUserGroup {
+		in.UserGroupIds = []string{spec.UserGroupID()}
 	}
 	if spec.KMSKeyARN != "" {
 		in.KmsKeyId = aws.String(spec.KMSKeyARN)

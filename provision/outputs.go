@@ -3,35 +3,36 @@ package provision
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 
-	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/elasticache"
+
 	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
 )
 
-// Outputs are the seed module's outputs, read from a live group. Endpoints
-// the group's mode does not have are nil (printed as null), so nobody
-// mistakes "" for a hostname.
+// Outputs are the Terraform module's outputs that can be read from a live
+// group. Endpoints the group's mode does not have are nil (printed as
+// null), so nobody mistakes "" for a hostname. Nothing here is a secret:
+// AWS never returns the AUTH token or an RBAC password, and the connection
+// string is scheme, host and port only, as the module's.
 type Outputs struct {
 	PrimaryEndpointAddress       *string `json:"primary_endpoint_address"`
 	ReaderEndpointAddress        *string `json:"reader_endpoint_address"`
 	ConfigurationEndpointAddress *string `json:"configuration_endpoint_address"`
-	// RedisConnectionString holds the AUTH token only when asked to show
-	// secrets; otherwise the token's place reads <redacted>.
+	// RedisConnectionString is redis[s]://<endpoint>:<port>, never with a
+	// credential: clients read the token or password from its secret.
 	RedisConnectionString string  `json:"redis_connection_string"`
+	Port                  int     `json:"port"`
+	ReplicationGroupARN   *string `json:"replication_group_arn"`
 	SecurityGroupID       *string `json:"security_group_id"`
 }
 
-// RedactedToken stands for the AUTH token in a connection string.
-const RedactedToken = "<redacted>"
-
-// OutputsOf computes the outputs from an adopted group. token is the AUTH
-// token (from the spec or redis.password), used only when showSecrets.
-func OutputsOf(g *topology.GroupInfo, token config.Secret, showSecrets bool) (Outputs, error) {
+// OutputsOf computes the outputs from an adopted group and its ARN ("" when
+// unknown: printed as null).
+func OutputsOf(g *topology.GroupInfo, arn string) (Outputs, error) {
 	var o Outputs
 	ptr := func(e *topology.Endpoint) *string {
 		if e == nil {
@@ -47,6 +48,9 @@ func OutputsOf(g *topology.GroupInfo, token config.Secret, showSecrets bool) (Ou
 		s := g.SecurityGroupIDs[0]
 		o.SecurityGroupID = &s
 	}
+	if arn != "" {
+		o.ReplicationGroupARN = &arn
+	}
 	// Cluster-aware clients connect through the configuration endpoint; in
 	// cluster mode disabled the primary endpoint follows failovers.
 	ep := g.PrimaryEndpoint
@@ -60,28 +64,27 @@ func OutputsOf(g *topology.GroupInfo, token config.Secret, showSecrets bool) (Ou
 	if g.TransitEncryption {
 		scheme = "rediss"
 	}
-	auth := ""
-	if g.AuthTokenEnabled {
-		switch {
-		case !showSecrets:
-			auth = ":" + RedactedToken + "@"
-		case token == "":
-			return o, errors.New("--show-secrets: the group requires an AUTH token but none was given; pass --spec with auth_token or set redis.password")
-		default:
-			auth = ":" + url.QueryEscape(token.Reveal()) + "@"
-		}
-	}
-	o.RedisConnectionString = scheme + "://" + auth + ep.Address + ":" + strconv.Itoa(int(ep.Port))
+	o.Port = int(ep.Port)
+	o.RedisConnectionString = scheme + "://" + ep.Address + ":" + strconv.Itoa(o.Port)
 	return o, nil
 }
 
-// Outputs adopts the group and computes its outputs.
-func (p *Provisioner) Outputs(ctx context.Context, replicationGroupID string, token config.Secret, showSecrets bool) (Outputs, error) {
+// Outputs adopts the group and computes its outputs; the ARN comes from
+// DescribeReplicationGroups.
+func (p *Provisioner) Outputs(ctx context.Context, replicationGroupID string) (Outputs, error) {
 	_, g, err := topology.Adopt(ctx, p.c.ElastiCache, replicationGroupID)
 	if err != nil {
 		return Outputs{}, err
 	}
-	return OutputsOf(g, token, showSecrets)
+	out, err := p.c.ElastiCache.DescribeReplicationGroups(ctx, &elasticache.DescribeReplicationGroupsInput{ReplicationGroupId: aws.String(replicationGroupID)})
+	if err != nil {
+		return Outputs{}, fmt.Errorf("describe replication group %s: %w", replicationGroupID, err)
+	}
+	arn := ""
+	if len(out.ReplicationGroups) > 0 {
+		arn = aws.ToString(out.ReplicationGroups[0].ARN)
+	}
+	return OutputsOf(g, arn)
 }
 
 // String prints the outputs like `terraform output`.
@@ -95,9 +98,11 @@ func (o Outputs) String() string {
 		fmt.Fprintf(&b, "%s = %q\n", name, *v)
 	}
 	line("configuration_endpoint_address", o.ConfigurationEndpointAddress)
+	fmt.Fprintf(&b, "port = %d\n", o.Port)
 	line("primary_endpoint_address", o.PrimaryEndpointAddress)
 	line("reader_endpoint_address", o.ReaderEndpointAddress)
 	line("redis_connection_string", &o.RedisConnectionString)
+	line("replication_group_arn", o.ReplicationGroupARN)
 	line("security_group_id", o.SecurityGroupID)
 	return b.String()
 }

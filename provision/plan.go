@@ -31,10 +31,11 @@ const (
 
 // Resource kinds, in the order Apply handles them.
 const (
-	KindSecurityGroup    = "security group"
-	KindSubnetGroup      = "cache subnet group"
-	KindParameterGroup   = "cache parameter group"
-	KindLogGroup         = "log group"
+	KindSecurityGroup  = "security group"
+	KindSubnetGroup    = "cache subnet group"
+	KindParameterGroup = "cache parameter group"
+	KindLogGroup       = "log group"
+	// KindUser and KindUserGroup (rbac.go) come before the replication group.
 	KindReplicationGroup = "replication group"
 )
 
@@ -95,12 +96,13 @@ func (p Plan) String() string {
 
 // state is what AWS holds for a spec's resources.
 type state struct {
-	securityGroupID string // "" when missing
-	hasIngress      bool
+	securityGroupID string          // "" when missing
+	ingress         map[string]bool // sources with a tcp/6379 rule (ingressSource.key)
 	subnetGroup     *ectypes.CacheSubnetGroup
 	paramGroup      *ectypes.CacheParameterGroup
 	params          map[string]string
 	logGroups       map[string]*int32 // name -> retention (nil: never expire); missing when absent
+	rbac            userState
 	group           *topology.GroupInfo
 	topo            *topology.Topology
 }
@@ -162,7 +164,7 @@ func alarmMembers(spec *Spec, t *topology.Topology) []alarms.Member {
 func (p *Provisioner) read(ctx context.Context, spec *Spec) (*state, error) {
 	st := &state{logGroups: map[string]*int32{}}
 	var err error
-	if st.securityGroupID, st.hasIngress, err = p.readSecurityGroup(ctx, spec); err != nil {
+	if st.securityGroupID, st.ingress, err = p.readSecurityGroup(ctx, spec); err != nil {
 		return nil, err
 	}
 	sg, err := p.c.ElastiCache.DescribeCacheSubnetGroups(ctx, &elasticache.DescribeCacheSubnetGroupsInput{CacheSubnetGroupName: aws.String(spec.SubnetGroupName())})
@@ -197,6 +199,9 @@ func (p *Provisioner) read(ctx context.Context, spec *Spec) (*state, error) {
 			}
 		}
 	}
+	if st.rbac, err = p.readRBAC(ctx, spec); err != nil {
+		return nil, err
+	}
 	st.topo, st.group, err = topology.Adopt(ctx, p.c.ElastiCache, spec.ReplicationGroupID())
 	var rgNF *ectypes.ReplicationGroupNotFoundFault
 	if errors.As(err, &rgNF) {
@@ -208,32 +213,98 @@ func (p *Provisioner) read(ctx context.Context, spec *Spec) (*state, error) {
 	return st, nil
 }
 
-func (p *Provisioner) readSecurityGroup(ctx context.Context, spec *Spec) (id string, hasIngress bool, err error) {
+func (p *Provisioner) readSecurityGroup(ctx context.Context, spec *Spec) (id string, ingress map[string]bool, err error) {
 	out, err := p.c.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
 		{Name: aws.String("group-name"), Values: []string{spec.SecurityGroupName()}},
 		{Name: aws.String("vpc-id"), Values: []string{spec.VPCID}},
 	}})
 	if err != nil {
-		return "", false, fmt.Errorf("describe security group %s: %w", spec.SecurityGroupName(), err)
+		return "", nil, fmt.Errorf("describe security group %s: %w", spec.SecurityGroupName(), err)
 	}
 	// Filters are applied again here: the name is only unique per VPC.
 	for _, g := range out.SecurityGroups {
 		if aws.ToString(g.GroupName) != spec.SecurityGroupName() || aws.ToString(g.VpcId) != spec.VPCID {
 			continue
 		}
+		ingress = map[string]bool{}
 		for _, perm := range g.IpPermissions {
 			if aws.ToString(perm.IpProtocol) != "tcp" || aws.ToInt32(perm.FromPort) > redisPort || aws.ToInt32(perm.ToPort) < redisPort {
 				continue
 			}
 			for _, pair := range perm.UserIdGroupPairs {
-				if aws.ToString(pair.GroupId) == spec.EKSNodeSecurityGroupID {
-					hasIngress = true
-				}
+				ingress[ingressSource{groupID: aws.ToString(pair.GroupId)}.key()] = true
+			}
+			for _, r := range perm.IpRanges {
+				ingress[ingressSource{cidr: aws.ToString(r.CidrIp)}.key()] = true
+			}
+			for _, r := range perm.Ipv6Ranges {
+				ingress[ingressSource{cidr: aws.ToString(r.CidrIpv6)}.key()] = true
 			}
 		}
-		return aws.ToString(g.GroupId), hasIngress, nil
+		return aws.ToString(g.GroupId), ingress, nil
 	}
-	return "", false, nil
+	return "", nil, nil
+}
+
+// ingressSource is one source allowed on tcp/6379: a security group or a
+// CIDR block (IPv4 or IPv6), as the module's one rule per source.
+type ingressSource struct {
+	groupID     string
+	cidr        string
+	description string
+}
+
+func (s ingressSource) key() string {
+	if s.groupID != "" {
+		return "sg:" + s.groupID
+	}
+	return "cidr:" + strings.ToLower(s.cidr)
+}
+
+func (s ingressSource) String() string {
+	if s.groupID != "" {
+		return s.groupID
+	}
+	return s.cidr
+}
+
+// permission is the rule's request form.
+func (s ingressSource) permission() ec2types.IpPermission {
+	p := ec2types.IpPermission{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(redisPort), ToPort: aws.Int32(redisPort)}
+	switch {
+	case s.groupID != "":
+		p.UserIdGroupPairs = []ec2types.UserIdGroupPair{{GroupId: aws.String(s.groupID), Description: aws.String(s.description)}}
+	case strings.Contains(s.cidr, ":"):
+		p.Ipv6Ranges = []ec2types.Ipv6Range{{CidrIpv6: aws.String(s.cidr), Description: aws.String(s.description)}}
+	default:
+		p.IpRanges = []ec2types.IpRange{{CidrIp: aws.String(s.cidr), Description: aws.String(s.description)}}
+	}
+	return p
+}
+
+// ingressSources are the sources the spec allows, in the module's order:
+// the EKS nodes, allowed_security_group_ids, allowed_cidr_blocks.
+func (s *Spec) ingressSources() []ingressSource {
+	out := []ingressSource{{groupID: s.EKSNodeSecurityGroupID, description: "Redis from EKS nodes (ksqlDB)"}}
+	for _, id := range s.AllowedSecurityGroupIDs {
+		out = append(out, ingressSource{groupID: id, description: "Redis from " + id})
+	}
+	for _, c := range s.AllowedCIDRBlocks {
+		out = append(out, ingressSource{cidr: c, description: "Redis from " + c})
+	}
+	return out
+}
+
+// missingIngress are the spec's sources without a rule yet (all of them
+// when the security group does not exist).
+func missingIngress(spec *Spec, st *state) []ingressSource {
+	var out []ingressSource
+	for _, src := range spec.ingressSources() {
+		if !st.ingress[src.key()] {
+			out = append(out, src)
+		}
+	}
+	return out
 }
 
 func (p *Provisioner) readParameters(ctx context.Context, name string) (map[string]string, error) {
@@ -267,8 +338,10 @@ func diffState(spec *Spec, st *state) Plan {
 	}
 
 	var sgFields []FieldChange
-	if st.securityGroupID != "" && !st.hasIngress {
-		sgFields = append(sgFields, FieldChange{"ingress", "no rule from " + spec.EKSNodeSecurityGroupID, fmt.Sprintf("tcp/%d from %s", redisPort, spec.EKSNodeSecurityGroupID)})
+	if st.securityGroupID != "" {
+		for _, src := range missingIngress(spec, st) {
+			sgFields = append(sgFields, FieldChange{"ingress", "no rule from " + src.String(), fmt.Sprintf("tcp/%d from %s", redisPort, src)})
+		}
 	}
 	add(KindSecurityGroup, spec.SecurityGroupName(), st.securityGroupID != "", sgFields)
 
@@ -306,6 +379,8 @@ func diffState(spec *Spec, st *state) Plan {
 		}
 		add(KindLogGroup, name, ok, f)
 	}
+
+	diffRBAC(spec, st.rbac, add)
 
 	var rgFields []FieldChange
 	if st.group != nil {

@@ -27,6 +27,12 @@ type ElastiCacheAPI interface {
 	CreateCacheParameterGroup(ctx context.Context, in *elasticache.CreateCacheParameterGroupInput, optFns ...func(*elasticache.Options)) (*elasticache.CreateCacheParameterGroupOutput, error)
 	ModifyCacheParameterGroup(ctx context.Context, in *elasticache.ModifyCacheParameterGroupInput, optFns ...func(*elasticache.Options)) (*elasticache.ModifyCacheParameterGroupOutput, error)
 	DescribeCacheParameters(ctx context.Context, in *elasticache.DescribeCacheParametersInput, optFns ...func(*elasticache.Options)) (*elasticache.DescribeCacheParametersOutput, error)
+	// RBAC (create_user_group).
+	DescribeUsers(ctx context.Context, in *elasticache.DescribeUsersInput, optFns ...func(*elasticache.Options)) (*elasticache.DescribeUsersOutput, error)
+	CreateUser(ctx context.Context, in *elasticache.CreateUserInput, optFns ...func(*elasticache.Options)) (*elasticache.CreateUserOutput, error)
+	ModifyUser(ctx context.Context, in *elasticache.ModifyUserInput, optFns ...func(*elasticache.Options)) (*elasticache.ModifyUserOutput, error)
+	DescribeUserGroups(ctx context.Context, in *elasticache.DescribeUserGroupsInput, optFns ...func(*elasticache.Options)) (*elasticache.DescribeUserGroupsOutput, error)
+	CreateUserGroup(ctx context.Context, in *elasticache.CreateUserGroupInput, optFns ...func(*elasticache.Options)) (*elasticache.CreateUserGroupOutput, error)
 }
 
 // EC2API is the part of *ec2.Client provisioning uses.

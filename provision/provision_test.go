@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -24,10 +25,19 @@ import (
 // whose clients all talk to it.
 func emulator(t *testing.T) (*Provisioner, *kumogaps.Handler) {
 	t.Helper()
+	p, gaps, _ := emulatorRBAC(t)
+	return p, gaps
+}
+
+// emulatorRBAC is emulator with the RBAC calls answered by rbacGaps
+// (rbacgaps_test.go) in front of kumogaps.
+func emulatorRBAC(t *testing.T) (*Provisioner, *kumogaps.Handler, *rbacGaps) {
+	t.Helper()
 	srv := kumo.NewServer()
 	t.Cleanup(srv.Close)
 	gaps := kumogaps.New(srv.URL)
-	front := httptest.NewServer(gaps)
+	rbac := newRBACGaps(gaps)
+	front := httptest.NewServer(rbac)
 	t.Cleanup(front.Close)
 	cfg := aws.Config{
 		Region:       "us-east-1",
@@ -39,7 +49,7 @@ func emulator(t *testing.T) (*Provisioner, *kumogaps.Handler) {
 	p := New(clients, nil)
 	p.PollInterval = time.Millisecond
 	p.WaitTimeout = 10 * time.Second
-	return p, gaps
+	return p, gaps, rbac
 }
 
 func testCtx(t *testing.T) context.Context {
@@ -155,28 +165,37 @@ func TestApplyTwiceClusterModeDisabled(t *testing.T) {
 		t.Errorf("plan after apply:\n%s", s)
 	}
 
-	out, err := p.Outputs(ctx, spec.ReplicationGroupID(), spec.AuthTokenValue(), false)
+	out, err := p.Outputs(ctx, spec.ReplicationGroupID())
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := `configuration_endpoint_address = null
+port = 6379
 primary_endpoint_address = "master.kafka-platform-prod.abc123.use1.cache.amazonaws.com"
 reader_endpoint_address = "replica.kafka-platform-prod.abc123.use1.cache.amazonaws.com"
-redis_connection_string = "rediss://:<redacted>@master.kafka-platform-prod.abc123.use1.cache.amazonaws.com:6379"
+redis_connection_string = "rediss://master.kafka-platform-prod.abc123.use1.cache.amazonaws.com:6379"
+replication_group_arn = "` + aws.ToString(out.ReplicationGroupARN) + `"
 security_group_id = "` + res.Group.SecurityGroupIDs[0] + `"
 `
-	if out.String() != want || !strings.HasPrefix(*out.SecurityGroupID, "sg-") {
+	if out.String() != want || !strings.HasPrefix(*out.SecurityGroupID, "sg-") ||
+		!strings.HasPrefix(aws.ToString(out.ReplicationGroupARN), "arn:aws:elasticache:") || !strings.HasSuffix(aws.ToString(out.ReplicationGroupARN), ":kafka-platform-prod") {
 		t.Errorf("outputs:\n%s\nwant\n%s", out, want)
 	}
-	secret, err := p.Outputs(ctx, spec.ReplicationGroupID(), spec.AuthTokenValue(), true)
+	assertNoSecret(t, out, longToken)
+}
+
+// assertNoSecret fails when the token, or any piece of a URL's userinfo,
+// appears in the outputs printed as text or as JSON.
+func assertNoSecret(t *testing.T, out Outputs, token string) {
+	t.Helper()
+	js, err := out.JSON()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if secret.RedisConnectionString != "rediss://:"+longToken+"@master.kafka-platform-prod.abc123.use1.cache.amazonaws.com:6379" {
-		t.Errorf("--show-secrets connection string = %q", secret.RedisConnectionString)
-	}
-	if _, err := p.Outputs(ctx, spec.ReplicationGroupID(), "", true); err == nil {
-		t.Error("--show-secrets without a token: no error")
+	for format, printed := range map[string]string{"text": out.String(), "json": string(js)} {
+		if strings.Contains(printed, token) || strings.Contains(printed, url.QueryEscape(token)) || strings.Contains(printed, "@") || strings.Contains(printed, "redacted") {
+			t.Errorf("%s outputs hold a credential or its placeholder:\n%s", format, printed)
+		}
 	}
 }
 
@@ -198,7 +217,7 @@ func TestApplyTwiceClusterModeEnabled(t *testing.T) {
 	if m := kumogaps.Mutating(gaps.Actions()); len(m) > 0 {
 		t.Errorf("second apply called %v", m)
 	}
-	out, err := p.Outputs(ctx, spec.ReplicationGroupID(), "", false)
+	out, err := p.Outputs(ctx, spec.ReplicationGroupID())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,5 +276,77 @@ func TestApplyRefusesInvalidSpec(t *testing.T) {
 	}
 	if a := gaps.Actions(); len(a) > 0 {
 		t.Errorf("an invalid spec reached AWS: %v", a)
+	}
+}
+
+// A Valkey 8.0 spec creates a valkey8 parameter group and a Valkey group
+// against the emulator, and a second apply changes nothing.
+func TestApplyValkey(t *testing.T) {
+	p, gaps := emulator(t)
+	spec := loadSpec(t, "valid-valkey.yml", "valkey")
+	ctx := testCtx(t)
+	res, err := p.Apply(ctx, spec)
+	if err != nil {
+		t.Fatalf("first apply: %v\n%s", err, strings.Join(res.Done, "\n"))
+	}
+	if !slices.Contains(res.Done, "create cache parameter group kafka-platform-valkey-valkey8") || res.Group.ParameterGroup != "kafka-platform-valkey-valkey8" {
+		t.Errorf("done %v, group parameter group %q; want kafka-platform-valkey-valkey8", res.Done, res.Group.ParameterGroup)
+	}
+	if !strings.HasPrefix(res.Group.EngineVersion, "8.0") {
+		t.Errorf("engine version %q, want 8.0", res.Group.EngineVersion)
+	}
+	gaps.Actions()
+	res2, err := p.Apply(ctx, spec)
+	if err != nil || res2.Plan.HasChanges() {
+		t.Fatalf("second apply: %v\n%s", err, res2.Plan)
+	}
+	if m := kumogaps.Mutating(gaps.Actions()); len(m) > 0 {
+		t.Errorf("second apply called %v", m)
+	}
+}
+
+// allowed_security_group_ids and allowed_cidr_blocks: one ingress rule per
+// source, created once; a source added later is the only change.
+func TestApplyIngressSources(t *testing.T) {
+	p, gaps := emulator(t)
+	spec := loadSpec(t, "valid-network.yml", "net")
+	ctx := testCtx(t)
+	res, err := p.Apply(ctx, spec)
+	if err != nil {
+		t.Fatalf("first apply: %v\n%s", err, strings.Join(res.Done, "\n"))
+	}
+	var allowed []string
+	for _, d := range res.Done {
+		if strings.HasPrefix(d, "allow tcp/6379 from ") {
+			allowed = append(allowed, strings.Fields(d)[3])
+		}
+	}
+	if want := []string{"sg-0e5c0000e5c00000e", "sg-0c1a5e4000000000a", "sg-0ca4e47e400000000", "100.64.0.0/16"}; !slices.Equal(allowed, want) {
+		t.Errorf("rules created for %v, want %v", allowed, want)
+	}
+	if got := res.Group.SecurityGroupIDs; len(got) != 2 || got[1] != "sg-0f0e0d0c0b0a60003" {
+		t.Errorf("security groups of the group %v, want the module's and sg-0f0e0d0c0b0a60003", got)
+	}
+	gaps.Actions()
+	if res2, err := p.Apply(ctx, spec); err != nil || res2.Plan.HasChanges() {
+		t.Fatalf("second apply: %v\n%s", err, res2.Plan)
+	}
+	if m := kumogaps.Mutating(gaps.Actions()); len(m) > 0 {
+		t.Errorf("second apply called %v", m)
+	}
+
+	spec.AllowedCIDRBlocks = append(spec.AllowedCIDRBlocks, "10.0.32.0/19")
+	plan, err := p.Plan(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := plan.String(); !strings.Contains(s, "~ update    security group kafka-platform-net-redis\n      ingress: no rule from 10.0.32.0/19 -> tcp/6379 from 10.0.32.0/19\n") {
+		t.Errorf("plan with a new block:\n%s", s)
+	}
+	if _, err := p.Apply(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	if m := kumogaps.Mutating(gaps.Actions()); !slices.Equal(m, []string{"AuthorizeSecurityGroupIngress"}) {
+		t.Errorf("adding a block called %v, want one AuthorizeSecurityGroupIngress", m)
 	}
 }

@@ -1,10 +1,11 @@
-// Package provision creates an ElastiCache Redis replication group and what
-// it needs (security group, cache subnet group, parameter group, log groups,
-// the five CloudWatch alarms) through the AWS SDK, from a spec that uses the
-// seed Terraform module's variable names, and reads the module's outputs
-// back from an adopted group. Every step creates only what is missing, so a
-// second apply changes nothing. provision/terraform holds the same thing as
-// a Terraform module.
+// Package provision creates an ElastiCache replication group (Redis OSS or
+// Valkey) and what it needs (security group with one ingress rule per
+// source, cache subnet group, parameter group, log groups, optionally RBAC
+// users and a user group, the five CloudWatch alarms) through the AWS SDK,
+// from a spec that uses the Terraform module's variable names, and reads
+// the module's outputs back from an adopted group. Every step creates only
+// what is missing, so a second apply changes nothing. provision/terraform
+// holds the same thing as a Terraform module.
 package provision
 
 import (
@@ -12,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"regexp"
 	"slices"
@@ -31,7 +33,10 @@ type Spec struct {
 	VPCID            string   `yaml:"vpc_id"`
 	PrivateSubnetIDs []string `yaml:"private_subnet_ids"`
 
-	NodeType      string `yaml:"node_type"`
+	NodeType string `yaml:"node_type"`
+	// Engine is "redis" (Redis OSS, the default) or "valkey"; it decides the
+	// valid engine versions and the parameter group family.
+	Engine        string `yaml:"engine"`
 	EngineVersion string `yaml:"engine_version"`
 
 	ClusterModeEnabled bool `yaml:"cluster_mode_enabled"`
@@ -51,9 +56,13 @@ type Spec struct {
 	// provision never does; it is accepted so a module's tfvars carry over.
 	SkipFinalSnapshot bool `yaml:"skip_final_snapshot"`
 
-	EKSNodeSecurityGroupID   string `yaml:"eks_node_security_group_id"`
-	AtRestEncryptionEnabled  bool   `yaml:"at_rest_encryption_enabled"`
-	TransitEncryptionEnabled bool   `yaml:"transit_encryption_enabled"`
+	EKSNodeSecurityGroupID string `yaml:"eks_node_security_group_id"`
+	// AllowedSecurityGroupIDs and AllowedCIDRBlocks are more sources allowed
+	// on tcp/6379 (one ingress rule each), as the module's variables.
+	AllowedSecurityGroupIDs  []string `yaml:"allowed_security_group_ids"`
+	AllowedCIDRBlocks        []string `yaml:"allowed_cidr_blocks"`
+	AtRestEncryptionEnabled  bool     `yaml:"at_rest_encryption_enabled"`
+	TransitEncryptionEnabled bool     `yaml:"transit_encryption_enabled"`
 	// AuthToken says where the AUTH token is read from ({file: PATH} or
 	// {env: VAR}); an inline token is refused so specs can be committed.
 	AuthToken config.SecretSource `yaml:"auth_token"`
@@ -61,6 +70,15 @@ type Spec struct {
 	// changes, which provision never does; like SkipFinalSnapshot it is
 	// accepted (and validated) so a module's tfvars carry over.
 	AuthTokenUpdateStrategy string `yaml:"auth_token_update_strategy"`
+	// RBAC users (create_user_group): a disabled default user, ksqlDB's and
+	// the exporter's, in a user group that replaces the AUTH token.
+	// Passwords are {file: PATH} or {env: VAR} like auth_token.
+	CreateUserGroup       bool                  `yaml:"create_user_group"`
+	KsqldbUserName        string                `yaml:"ksqldb_user_name"`
+	KsqldbUserPasswords   []config.SecretSource `yaml:"ksqldb_user_passwords"`
+	KsqldbAccessString    string                `yaml:"ksqldb_access_string"`
+	ExporterUserName      string                `yaml:"exporter_user_name"`
+	ExporterUserPasswords []config.SecretSource `yaml:"exporter_user_passwords"`
 	// KMSKeyARN is the customer managed key for encryption at rest.
 	KMSKeyARN string `yaml:"kms_key_arn"`
 	// TransitEncryptionMode is "required" or "preferred" ("" lets AWS choose).
@@ -93,6 +111,8 @@ type Spec struct {
 
 	// authToken is the token read from AuthToken by LoadSpec/ParseSpec.
 	authToken config.Secret
+	// ksqldbPasswords and exporterPasswords are read by LoadSpec.
+	ksqldbPasswords, exporterPasswords []config.Secret
 }
 
 // Parameter is one entry of the parameters variable.
@@ -105,6 +125,7 @@ type Parameter struct {
 func defaultSpec() Spec {
 	return Spec{
 		NodeType:                 "cache.r6g.large",
+		Engine:                   EngineRedis,
 		EngineVersion:            "7.1",
 		AutomaticFailoverEnabled: true,
 		MultiAZEnabled:           true,
@@ -116,6 +137,9 @@ func defaultSpec() Spec {
 		CreateCloudwatchAlarms:   true,
 		LogRetentionInDays:       30,
 		AutoMinorVersionUpgrade:  true,
+		KsqldbUserName:           "ksqldb",
+		KsqldbAccessString:       "on ~* &* +@all",
+		ExporterUserName:         "elasticache-exporter",
 	}
 }
 
@@ -132,6 +156,9 @@ func LoadSpec(path string) (*Spec, error) {
 	if err := s.ReadAuthToken(); err != nil {
 		return nil, fmt.Errorf("provision spec %s: %w", path, err)
 	}
+	if err := s.readPasswords(); err != nil {
+		return nil, fmt.Errorf("provision spec %s: %w", path, err)
+	}
 	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("provision spec %s: %w", path, err)
 	}
@@ -141,6 +168,9 @@ func LoadSpec(path string) (*Spec, error) {
 // ParseSpec decodes YAML onto the module's defaults. It neither validates
 // nor reads the token, and does no I/O.
 func ParseSpec(b []byte) (*Spec, error) {
+	if err := inlineSecret(b); err != nil {
+		return nil, err
+	}
 	s := defaultSpec()
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
@@ -154,6 +184,31 @@ func ParseSpec(b []byte) (*Spec, error) {
 		return nil, fmt.Errorf("%w (keys are the Terraform module's variable names, see docs/provision.md)", err)
 	}
 	return &s, nil
+}
+
+// inlineSecret refuses a secret written into the spec (auth_token, a
+// password) before decoding, naming the key but never the value.
+func inlineSecret(b []byte) error {
+	var top map[string]yaml.Node
+	if yaml.Unmarshal(b, &top) != nil {
+		return nil // the decoder reports it
+	}
+	for _, key := range []string{"auth_token", "ksqldb_user_passwords", "exporter_user_passwords"} {
+		n, ok := top[key]
+		if !ok {
+			continue
+		}
+		items := []*yaml.Node{&n}
+		if key != "auth_token" && n.Kind == yaml.SequenceNode {
+			items = n.Content
+		}
+		for _, it := range items {
+			if it.Kind == yaml.ScalarNode && it.Tag != "!!null" {
+				return fmt.Errorf("%s: give {file: PATH} or {env: VARIABLE}; an inline secret is refused so that the spec can be committed", key)
+			}
+		}
+	}
+	return nil
 }
 
 // ReadAuthToken reads the token from auth_token's file or environment variable.
@@ -196,11 +251,24 @@ func (s *Spec) ParameterGroupName() string {
 func (s *Spec) SlowLogGroupName() string   { return "/aws/elasticache/" + s.Name() + "/slow-log" }
 func (s *Spec) EngineLogGroupName() string { return "/aws/elasticache/" + s.Name() + "/engine-log" }
 
-// ParameterGroupFamily derives the family from the engine version: 7.x is
-// redis7, 6.x is redis6.x (ElastiCache's names).
+// The engines ElastiCache runs for a replication group.
+const (
+	EngineRedis  = "redis"
+	EngineValkey = "valkey"
+)
+
+// valkeyVersions are ElastiCache's Valkey major.minor versions.
+var valkeyVersions = []string{"7.2", "8.0", "8.1"}
+
+// ParameterGroupFamily derives the family from the engine and its version
+// (ElastiCache's names): Redis OSS 7.x is redis7, 6.x is redis6.x; Valkey
+// 7.2 is valkey7, 8.x is valkey8.
 func (s *Spec) ParameterGroupFamily() string {
 	major, _, _ := strings.Cut(s.EngineVersion, ".")
-	if major == "7" {
+	switch {
+	case s.Engine == EngineValkey:
+		return "valkey" + major
+	case major == "7":
 		return "redis7"
 	}
 	return "redis" + major + ".x"
@@ -316,13 +384,22 @@ func (s *Spec) Validate() error {
 		}
 	}
 	if !sgPattern.MatchString(s.EKSNodeSecurityGroupID) {
-		add("eks_node_security_group_id", fmt.Sprintf("%q is not a security group id", s.EKSNodeSecurityGroupID), "use the EKS node security group, like \"sg-0123456789abcdef0\"; it is the only source allowed on port 6379")
+		add("eks_node_security_group_id", fmt.Sprintf("%q is not a security group id", s.EKSNodeSecurityGroupID), "use the EKS node security group, like \"sg-0123456789abcdef0\"; more sources go in allowed_security_group_ids and allowed_cidr_blocks")
 	}
 	if !nodeTypePattern.MatchString(s.NodeType) {
 		add("node_type", fmt.Sprintf("%q is not a node type", s.NodeType), `use e.g. "cache.r6g.large"`)
 	}
-	if !enginePattern.MatchString(s.EngineVersion) {
-		add("engine_version", fmt.Sprintf("%q is not a Redis major.minor version", s.EngineVersion), `use e.g. "7.1", "7.0" or "6.2" (not "7.x" or "7.0.7"); the parameter group family is derived from it`)
+	switch s.Engine {
+	case EngineRedis:
+		if !enginePattern.MatchString(s.EngineVersion) {
+			add("engine_version", fmt.Sprintf("%q is not a Redis OSS 6 or 7 major.minor version", clip(s.EngineVersion, 16)), `use e.g. "7.1", "7.0" or "6.2" (not "7.x", "7.0.7" or a Valkey version such as "8.0"; for Valkey set engine: valkey); the parameter group family is derived from it`)
+		}
+	case EngineValkey:
+		if !slices.Contains(valkeyVersions, s.EngineVersion) {
+			add("engine_version", fmt.Sprintf("%q is not a Valkey version ElastiCache offers", clip(s.EngineVersion, 16)), `use "7.2", "8.0" or "8.1" with engine: valkey (the default "7.1" and 6.x are Redis OSS versions)`)
+		}
+	default:
+		add("engine", fmt.Sprintf("%q is not an engine", clip(s.Engine, 16)), `use "redis" (Redis OSS) or "valkey", in lower case`)
 	}
 
 	nodesInShard := s.NumCacheClusters()
@@ -383,6 +460,7 @@ func (s *Spec) Validate() error {
 		}
 	}
 	s.validateParity(add)
+	s.validateRBAC(add)
 	if !slices.Contains(maxmemoryPolicies, s.MaxmemoryPolicy) {
 		add("maxmemory_policy", fmt.Sprintf("%q is not a Redis eviction policy", s.MaxmemoryPolicy), "use one of "+strings.Join(maxmemoryPolicies, ", ")+" (allkeys-lru for ksqlDB)")
 	}
@@ -412,7 +490,11 @@ func (s *Spec) validateParity(add func(field, problem, fix string)) {
 			add("auth_token_update_strategy", s.AuthTokenUpdateStrategy+" changes the AUTH token but auth_token is not set", "set auth_token or leave auth_token_update_strategy out")
 		}
 	case "DELETE":
-		add("auth_token_update_strategy", "DELETE moves a live group to RBAC users, which provision does not manage", "use the Terraform module's create_user_group, or leave auth_token_update_strategy out")
+		// Only matters when a live group moves to RBAC users, which
+		// provision never does; the module's rule still applies.
+		if s.AuthToken.IsSet() || s.authToken != "" || !s.CreateUserGroup {
+			add("auth_token_update_strategy", "DELETE removes the AUTH token while the group moves to RBAC users", "leave auth_token out and set create_user_group: true")
+		}
 	default:
 		add("auth_token_update_strategy", fmt.Sprintf("%q is not a strategy", s.AuthTokenUpdateStrategy), "use ROTATE, SET or DELETE (upper case)")
 	}
@@ -426,12 +508,14 @@ func (s *Spec) validateParity(add func(field, problem, fix string)) {
 	switch s.TransitEncryptionMode {
 	case "":
 	case "required", "preferred":
-		if !s.TransitEncryptionEnabled || !strings.HasPrefix(s.EngineVersion, "7.") {
-			add("transit_encryption_mode", "needs transit_encryption_enabled and a Redis 7 engine_version", "enable transit encryption or leave transit_encryption_mode out")
+		// Every Valkey version ElastiCache runs supports it.
+		if !s.TransitEncryptionEnabled || (s.Engine != EngineValkey && !strings.HasPrefix(s.EngineVersion, "7.")) {
+			add("transit_encryption_mode", "needs transit_encryption_enabled and a Redis OSS 7 or Valkey engine_version", "enable transit encryption or leave transit_encryption_mode out")
 		}
 	default:
 		add("transit_encryption_mode", fmt.Sprintf("%q is not a mode", s.TransitEncryptionMode), `use "required" or "preferred"`)
 	}
+	s.validateIngress(add)
 	seen := map[string]bool{}
 	for i, id := range s.AdditionalSecurityGroupIDs {
 		if !sgPattern.MatchString(id) || seen[id] {
@@ -474,6 +558,40 @@ func (s *Spec) validateParity(add func(field, problem, fix string)) {
 			add(field, p.Name+" is named twice", "name each parameter once")
 		}
 		names[p.Name] = true
+	}
+}
+
+// validateIngress checks allowed_security_group_ids and allowed_cidr_blocks
+// with the module's rules.
+func (s *Spec) validateIngress(add func(field, problem, fix string)) {
+	seen := map[string]bool{}
+	for i, id := range s.AllowedSecurityGroupIDs {
+		field := fmt.Sprintf("allowed_security_group_ids[%d]", i)
+		switch {
+		case !sgPattern.MatchString(id):
+			add(field, fmt.Sprintf("%q is not a security group id", clip(id, 64)), `use an id like "sg-0123456789abcdef0", e.g. the EKS cluster security group`)
+		case id == s.EKSNodeSecurityGroupID:
+			add(field, id+" is eks_node_security_group_id, allowed already", "drop it; AWS refuses a duplicate rule")
+		case seen[id]:
+			add(field, id+" is listed twice", "list each security group once; AWS refuses a duplicate rule")
+		}
+		seen[id] = true
+	}
+	seen = map[string]bool{}
+	for i, c := range s.AllowedCIDRBlocks {
+		field := fmt.Sprintf("allowed_cidr_blocks[%d]", i)
+		prefix, err := netip.ParsePrefix(c)
+		switch {
+		case err != nil || prefix.Masked() != prefix || !strings.EqualFold(prefix.String(), c):
+			// AWS stores the network address; a block with host bits set
+			// would never match what it reads back.
+			add(field, fmt.Sprintf("%q is not a network address in CIDR notation", clip(c, 64)), `use e.g. "10.0.32.0/19" or "2600:1f14::/56", with the host bits zero`)
+		case prefix.Bits() == 0:
+			add(field, c+" opens Redis to every address", "list the subnets of the clients")
+		case seen[strings.ToLower(c)]:
+			add(field, c+" is listed twice", "list each block once; AWS refuses a duplicate rule")
+		}
+		seen[strings.ToLower(c)] = true
 	}
 }
 

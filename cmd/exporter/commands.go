@@ -19,7 +19,7 @@ type commands struct {
 	rules, alarmsPlan, alarmsApply                  *kingpin.CmdClause
 	provisionPlan, provisionApply, provisionOutputs *kingpin.CmdClause
 	specFile                                        *string
-	showSecrets, jsonOutput                         *bool
+	jsonOutput                                      *bool
 	doctor                                          *kingpin.CmdClause
 	doctorOutput                                    *string
 }
@@ -35,7 +35,6 @@ func registerCommands(ka *kingpin.Application) *commands {
 	c.provisionApply = pr.Command("apply", "Create what is missing, in order, and wait until the group is available.")
 	c.provisionOutputs = pr.Command("outputs", "Print the Terraform module's outputs for the adopted group (--elasticache.replication-group-id).")
 	c.specFile = pr.Flag("spec", "Spec file (YAML, the seed module's variable names).").String()
-	c.showSecrets = c.provisionOutputs.Flag("show-secrets", "Put the AUTH token into redis_connection_string instead of <redacted>.").Bool()
 	c.jsonOutput = c.provisionOutputs.Flag("json", "Print the outputs as JSON.").Bool()
 	c.doctor = ka.Command("doctor", "Check, in order, the configuration, every endpoint (DNS, TCP, TLS, AUTH, role, commands) and the AWS side, with the same flags and configuration as serve; one line per check with the fix (docs/doctor.md). Exit code 1 when a check fails.")
 	c.doctorOutput = c.doctor.Flag("output", "text or json.").Default("text").Enum("text", "json")
@@ -115,25 +114,17 @@ func (c *commands) runProvision(ctx context.Context, cmd string, cfg *config.Con
 		return 2
 	}
 	if cmd == c.provisionOutputs.FullCommand() {
+		// The outputs hold no credential (as the module's): the token or
+		// password stays in its secret, so none is read here.
 		id := cfg.ElastiCache.ReplicationGroupID
-		var token config.Secret
-		if spec != nil {
-			if id == "" {
-				id = spec.ReplicationGroupID()
-			}
-			token = spec.AuthTokenValue()
-		}
-		if !token.IsSet() {
-			if token, err = cfg.Redis.Password.Read("redis.password"); err != nil {
-				fmt.Fprintf(stderr, "exporter provision outputs: %v\n", err)
-				return 2
-			}
+		if spec != nil && id == "" {
+			id = spec.ReplicationGroupID()
 		}
 		if id == "" {
 			fmt.Fprintln(stderr, "exporter provision outputs: name the group with --elasticache.replication-group-id or --spec")
 			return 2
 		}
-		out, err := p.Outputs(ctx, id, token, *c.showSecrets)
+		out, err := p.Outputs(ctx, id)
 		if err != nil {
 			fmt.Fprintf(stderr, "exporter provision outputs: %v\n", err)
 			return 1

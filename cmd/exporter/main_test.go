@@ -195,8 +195,22 @@ func TestProvisionApplyTwiceAndOutputs(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "primary_endpoint_address") || !strings.Contains(out, "configuration_endpoint_address = null") {
 		t.Fatalf("outputs: %d\n%s\n%s", code, out, errOut)
 	}
-	if strings.Contains(out+errOut, "a-long-enough-auth-token-1234") {
-		t.Error("outputs print the AUTH token without --show-secrets")
+	if !strings.Contains(out, `redis_connection_string = "rediss://master.cli-prov-prod.`) || !strings.Contains(out, "replication_group_arn = \"arn:") || !strings.Contains(out, "port = 6379") {
+		t.Errorf("outputs lack the connection string, ARN or port:\n%s", out)
+	}
+	codeJSON, outJSON, errJSON := runCLI(t, append([]string{"provision", "outputs", "--json", "--spec", specFile}, aws...)...)
+	if codeJSON != 0 || !strings.Contains(outJSON, `"replication_group_arn": "arn:`) {
+		t.Fatalf("outputs --json: %d\n%s\n%s", codeJSON, outJSON, errJSON)
+	}
+	// The token is in the environment (the spec's auth_token): no format
+	// may print it, nor a URL with userinfo.
+	for _, printed := range []string{out + errOut, outJSON + errJSON} {
+		if strings.Contains(printed, "a-long-enough-auth-token-1234") || strings.Contains(printed, "@") {
+			t.Errorf("outputs print a credential:\n%s", printed)
+		}
+	}
+	if code, _, errOut := runCLI(t, append([]string{"provision", "outputs", "--show-secrets", "--spec", specFile}, aws...)...); code == 0 || !strings.Contains(errOut, "show-secrets") {
+		t.Errorf("--show-secrets is gone, yet accepted: %d %q", code, errOut)
 	}
 
 	bad := filepath.Join(t.TempDir(), "bad.yml")
