@@ -40,7 +40,7 @@ const rateWindow = 15 * time.Second
 // state:loadExpiring-1).
 const loadKeys, loadExpiring = 12000, 4500
 
-// Jobs of the test's Prometheus, both scraping the same exporter: the
+// Jobs of the test's Prometheus, both scraping the same exporters: the
 // mixin's default selector is job="redis".
 const (
 	jobPerNode = "redis" // with the chart's metric_relabel_configs
