@@ -84,6 +84,7 @@ type result struct {
 	times            []time.Duration // gzipped views, as a browser asks
 	plainTimes       []time.Duration
 	shownNodes, down int
+	load             string
 }
 
 func (r *result) median() time.Duration { return pct(r.times, 0.5) }
@@ -198,6 +199,9 @@ func measure(bin, config string, shards, perShard, views int, host string) (*res
 			}
 		}
 	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		res.load = strings.Join(strings.Fields(string(b))[:3], " ")
+	}
 	return res, nil
 }
 
@@ -246,7 +250,7 @@ func (r *result) report(bin string) string {
 	kb := func(n int) string { return fmt.Sprintf("%.0f kB", float64(n)/1000) }
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d.Microseconds())/1000) }
 	fmt.Fprintf(&b, "## Status page\n\n")
-	fmt.Fprintf(&b, "`GET /` of the exporter reading a stub cluster of %d nodes (%d shards × %d), measured by\n", r.nodes, r.shards, r.nodes/max(r.shards, 1))
+	fmt.Fprintf(&b, "`GET /` of the exporter reading a stub cluster of %s nodes (%d shards × %d), measured by\n", thousands(r.nodes), r.shards, r.nodes/max(r.shards, 1))
 	fmt.Fprintf(&b, "`go run ./bench/statuspage` (`make bench`) after three scrapes; the page is built from memory\n")
 	fmt.Fprintf(&b, "(no command to a node per view), rendered with html/template and gzipped when the client accepts it.\n")
 	fmt.Fprintf(&b, "Time is to the last byte over loopback, %d views each way.\n\n", len(r.times))
@@ -254,7 +258,17 @@ func (r *result) report(bin string) string {
 	fmt.Fprintf(&b, "| HTML, gzip (a browser) | %s | %s | %s |\n", kb(r.gzipped), ms(pct(r.times, 0.5)), ms(pct(r.times, 1)))
 	fmt.Fprintf(&b, "| HTML, plain | %s | %s | %s |\n", kb(r.plain), ms(pct(r.plainTimes, 0.5)), ms(pct(r.plainTimes, 1)))
 	fmt.Fprintf(&b, "| `/api/v1/status` JSON, plain | %s | | |\n\n", kb(r.jsonBytes))
-	fmt.Fprintf(&b, "The page lists all %d nodes (%d down); each alarm lists at most 50 nodes over its threshold, the engine-event and slow-command lists at most 50 each.\n\n", r.shownNodes, r.down)
-	fmt.Fprintf(&b, "Exporter: %s. Machine: %s.\n", benchutil.FirstLine(benchutil.CommandOutput(bin, "--version")), benchutil.DescribeMachine())
+	fmt.Fprintf(&b, "The page lists all %s nodes (%d down); each alarm lists at most 50 nodes over its threshold, the engine-event and slow-command lists at most 50 each.\n\n", thousands(r.shownNodes), r.down)
+	fmt.Fprintf(&b, "Exporter: %s. Machine: %s; load average during the run %s (the machine is shared: times are an upper bound).\n",
+		benchutil.FirstLine(benchutil.CommandOutput(bin, "--version")), benchutil.DescribeMachine(), r.load)
 	return b.String()
+}
+
+// thousands writes n with a comma every three digits, as the report does.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
