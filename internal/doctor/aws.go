@@ -48,7 +48,7 @@ const awsCallTimeout = 15 * time.Second
 
 // awsConfigured says whether the configuration uses AWS at all.
 func awsConfigured(c *config.Config) bool {
-	return c.ElastiCache.ReplicationGroupID != "" || c.CloudWatch.Enabled || c.Logs.SlowLogGroup != "" ||
+	return c.ElastiCache.ReplicationGroupID != "" || c.Provision.Enabled || c.CloudWatch.Enabled || c.Logs.SlowLogGroup != "" ||
 		c.Logs.EngineLogGroup != "" || c.Alarms.CloudWatch.Manage || c.AWS.Region != "" || c.AWS.EndpointURL != ""
 }
 
@@ -201,6 +201,10 @@ func (a *awsChecks) results(ctx context.Context, sources []string, connected boo
 		out = append(out, iamVerdict("cloudwatch:DescribeAlarms", err, "allowed"),
 			result("iam", "cloudwatch:PutMetricAlarm, cloudwatch:DeleteAlarms", Skip,
 				"not checked: the CloudWatch API has no dry run, and doctor changes nothing; `exporter alarms plan` reads what apply would change", ""))
+	}
+	if a.cfg.Provision.Enabled {
+		out = append(out, result("iam", "provisioning", Skip,
+			"not checked: creating the group's resources is what the actions do, and doctor changes nothing; `exporter provision plan` reads what apply would create (docs/provision.md lists the actions)", ""))
 	}
 	if a.rg == nil {
 		return out

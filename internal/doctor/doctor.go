@@ -46,7 +46,10 @@ type Result struct {
 	Fix    string `json:"fix,omitempty"`
 }
 
+// result builds a Result. The target may come from an API or a node
+// (an endpoint address, a member id), so it is cleaned here.
 func result(check, target string, s Status, detail, fix string) Result {
+	target = clean(target)
 	name := check
 	if target != "" {
 		name += " " + target

@@ -2,7 +2,6 @@ package doctor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -378,9 +377,12 @@ func checkEndpoint(ctx context.Context, o Options, ep endpoint) ([]Result, strin
 	mctx, cancel := context.WithTimeout(ctx, 2*timeout)
 	missing, err := redisacl.Missing(mctx, client, rt.Redis.ClientName)
 	cancel()
-	if err != nil && !errors.Is(err, context.Canceled) {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		out = append(out, result("commands", target, Skip, "not run: doctor was interrupted", ""))
+	case err != nil:
 		out = append(out, result("commands", target, Fail, "probing the commands failed: "+clean(err.Error()), "see the auth check"))
-	} else {
+	default:
 		out = append(out, commandsVerdict(target, missing, needs))
 	}
 	return out, source
