@@ -13,10 +13,12 @@ import (
 )
 
 // profileBench is the Go benchmark whose CPU profile explains where one
-// scrape's CPU goes: GET /metrics through the daemon's handler with what
-// the daemon registers (Go and process collectors, slow log), gzip, one
-// standalone node.
-const profileBench = "^BenchmarkScrapeHTTP$/^daemon/gzip$"
+// scrape's CPU goes: a round against one standalone node as the daemon
+// runs it (INFO and the latency reads, parsing, every family, the
+// streaming encoder, gzip), without HTTP or the Go and process
+// collectors. The HTTP benchmark it replaced went with the encoder's
+// rewrite (9f67690).
+const profileBench = "^BenchmarkScrapeGather$/^standalone$"
 
 // bucket is one named part of the scrape, selected in the profile by
 // pprof's -focus (and -ignore) regexps.
@@ -24,20 +26,14 @@ type bucket struct {
 	name, focus, ignore string
 }
 
-// buckets split the profile; goroutines started by client_golang for each
-// collector do not carry the registry's frames, so every collector is
-// matched by its own name.
+// buckets split the profile.
 var buckets = []bucket{
-	{"our scrape: INFO round trip, parse, const metrics (collect.Exporter)", `collect\.\(\*Exporter\)`, ""},
+	{"the round (collect.Exporter): reads, parsing, series, encoding, gzip", `collect\.\(\*Exporter\)`, ""},
 	{"  of which INFO parsing (redisinfo)", `redisinfo\.`, ""},
-	{"  of which metric construction (emitNode)", `collect\.emitNode`, ""},
-	{"  of which the Redis round trips (go-redis: INFO, SLOWLOG)", `go-redis`, ""},
-	{"  of which the slow log (hook: SLOWLOG LEN/GET; recorder), overlaps the row above", `slowlog\.`, ""},
-	{"process collector (/proc reads)", `processCollector`, ""},
-	{"Go runtime collector", `goCollector`, ""},
-	{"registry gather and merge (client_golang)", `prometheus\.\(\*Registry\)\.Gather|prometheus\.Gatherers\.Gather`, `processCollector|goCollector|collect\.\(\*Exporter\)`},
-	{"text encoding (expfmt, without gzip)", `expfmt`, `compress/`},
-	{"gzip", `compress/`, ""},
+	{"  of which building the series (emitNode)", `collect\.emitNode`, ""},
+	{"  of which the Redis round trips (go-redis)", `go-redis`, ""},
+	{"  of which encoding the text format (collect encoder, without gzip)", `collect\.\(\*encoder\)`, `compress/`},
+	{"  of which gzip", `compress/`, ""},
 	{"background GC", `gcBgMarkWorker|bgsweep|bgscavenge`, ""},
 }
 
@@ -65,7 +61,7 @@ func profileScrape(ctx context.Context, dir string, iterations int) (profileResu
 		return res, fmt.Errorf("%s: %w\n%s", res.command, err, out)
 	}
 	for _, line := range strings.Split(string(out), "\n") {
-		if strings.HasPrefix(line, "BenchmarkScrapeHTTP") {
+		if strings.HasPrefix(line, "BenchmarkScrapeGather/standalone") {
 			res.benchLine = strings.Join(strings.Fields(line), " ")
 		}
 	}

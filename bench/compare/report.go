@@ -196,7 +196,7 @@ func (r report) render() string {
 
 	if p := r.profile; p != nil {
 		w("## Where elasticache-exporter's scrape CPU goes\n\n")
-		w("A CPU profile of the Go benchmark that serves GET /metrics through the daemon's handler with what the daemon registers (Go and process collectors, the slow-log hook and recorder; gzip; one standalone node with %d keys), split with `go tool pprof -focus`. Shares are of all CPU the test binary used (%.2f s), benchmark set-up included (a few percent).\n\n", o.keys, p.total.Seconds())
+		w("A CPU profile of the Go benchmark that runs the daemon's scrape round against one standalone node (%d keys): INFO and the latency reads, parsing, every family, the streaming encoder and gzip; not HTTP nor the Go and process collectors. Split with `go tool pprof -focus`. Shares are of all CPU the test binary used (%.2f s), benchmark set-up and Redis waits included.\n\n", o.keys, p.total.Seconds())
 		w("```sh\n%s\ngo tool pprof -top -focus=REGEXP /tmp/collect.test /tmp/cpu.out   # once per row\n```\n\n`%s`\n\n", p.command, p.benchLine)
 		perScrape := ms(p.total) / float64(max(p.iterations, 1))
 		w("| part of one scrape | share of CPU | ≈ ms per scrape |\n|---|---:|---:|\n")
@@ -208,7 +208,7 @@ func (r report) render() string {
 			}
 		}
 		rest := max(0, 100-top)
-		w("| rest: HTTP serving, scheduler, allocation outside the parts above, set-up | %.1f%% | %.3f |\n", rest, rest/100*perScrape)
+		w("| rest: scheduler, allocation outside the parts above, set-up | %.1f%% | %.3f |\n", rest, rest/100*perScrape)
 		w("| all (profile CPU / %d iterations) | 100%% | %.3f |\n\n", p.iterations, perScrape)
 	}
 
