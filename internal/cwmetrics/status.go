@@ -8,7 +8,9 @@ import (
 // CachedValue is one series of the cache as the status page shows it: the
 // newest datapoint and the node it belongs to.
 type CachedValue struct {
-	Metric         string
+	Metric string
+	// Statistic is the CloudWatch statistic (Average, Sum, Maximum ...).
+	Statistic      string
 	CacheClusterID string
 	CacheNodeID    string
 	// Node and Shard are the Redis-side labels ("" when discovery does not
@@ -48,7 +50,7 @@ func (r *Refresher) Cached(metrics ...string) []CachedValue {
 		if (len(want) > 0 && !want[k.Metric]) || r.expired(c, now) {
 			continue
 		}
-		out = append(out, CachedValue{Metric: k.Metric, CacheClusterID: k.CacheClusterID, CacheNodeID: k.CacheNodeID,
+		out = append(out, CachedValue{Metric: k.Metric, Statistic: k.Statistic, CacheClusterID: k.CacheClusterID, CacheNodeID: k.CacheNodeID,
 			Node: c.Node, Shard: c.Shard, Value: c.Value, Time: c.Time, ReceivedAt: c.ReceivedAt})
 	}
 	r.mu.Unlock()
@@ -56,7 +58,10 @@ func (r *Refresher) Cached(metrics ...string) []CachedValue {
 		if out[i].Node != out[j].Node {
 			return out[i].Node < out[j].Node
 		}
-		return out[i].Metric < out[j].Metric
+		if out[i].Metric != out[j].Metric {
+			return out[i].Metric < out[j].Metric
+		}
+		return out[i].Statistic < out[j].Statistic
 	})
 	return out
 }

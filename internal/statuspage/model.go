@@ -499,7 +499,7 @@ func nodeStatus(r NodeReading, defs []alarms.Alarm, cw map[string]map[string]flo
 				}
 			}
 		}
-		if v, ok := nodeCW[a.Definition.CloudWatch.MetricName]; ok {
+		if v, ok := nodeCW[cwKey(a.Definition.CloudWatch.MetricName, a.Definition.CloudWatch.Statistic)]; ok {
 			na.CloudWatch, na.CloudWatchOver = ptr(v), v > a.Threshold
 		}
 		ns.Alarms[i] = na
@@ -509,7 +509,8 @@ func nodeStatus(r NodeReading, defs []alarms.Alarm, cw map[string]map[string]flo
 
 func ptr[T any](v T) *T { return &v }
 
-// cloudWatchByNode indexes the cached CloudWatch values by node and metric.
+// cloudWatchByNode indexes the cached CloudWatch values by node, metric
+// and statistic.
 func cloudWatchByNode(in Input) map[string]map[string]float64 {
 	out := map[string]map[string]float64{}
 	if in.CloudWatch == nil {
@@ -524,10 +525,14 @@ func cloudWatchByNode(in Input) map[string]map[string]float64 {
 			m = map[string]float64{}
 			out[v.Node] = m
 		}
-		m[v.Metric] = v.Value
+		m[cwKey(v.Metric, v.Statistic)] = v.Value
 	}
 	return out
 }
+
+// cwKey names a cached series of a node: the metric and the statistic
+// the alarm evaluates (the cache may hold several statistics of a metric).
+func cwKey(metric, statistic string) string { return metric + "/" + statistic }
 
 // events reads the bounded history: the newest slow commands (as
 // /api/v1/slowlog serves them: arguments redacted unless configured

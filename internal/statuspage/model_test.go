@@ -57,7 +57,11 @@ func TestBuildMarksDownLaggingAndAlarms(t *testing.T) {
 	topo := group(t, t0, 0, 0, "0").Topology
 	// A node discovery found after the round: listed, not read yet.
 	topo.Nodes = append(topo.Nodes, topology.Node{Name: "10.0.0.4:6379", Addr: "10.0.0.4:6379", Shard: "1", Role: topology.RolePrimary})
-	cw := &CloudWatchInput{Values: []cwmetrics.CachedValue{{Metric: "CurrConnections", Node: "10.0.0.1:6379", Value: 1500}}}
+	cw := &CloudWatchInput{Values: []cwmetrics.CachedValue{
+		{Metric: "CurrConnections", Statistic: "Average", Node: "10.0.0.1:6379", Value: 1500},
+		// Not the statistic the alarm evaluates.
+		{Metric: "CurrConnections", Statistic: "Maximum", Node: "10.0.0.2:6379", Value: 5000},
+	}}
 	s := Build(Input{Now: t0.Add(time.Minute), Snapshot: snap, Topology: topo, DiscoveredAt: t0, Alarms: d,
 		History: history(t, topo, t0), CloudWatch: cw, MaxEvents: 3})
 
