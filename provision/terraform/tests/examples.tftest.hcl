@@ -51,6 +51,10 @@ run "example_cluster_mode_disabled" {
     condition     = output.redis_connection_string == "rediss://master.mock.cache.amazonaws.com:6379"
     error_message = "production connection string must use TLS and hold no token (the token stays in Secrets Manager)"
   }
+  assert {
+    condition     = output.port == 6379 && output.replication_group_arn != null
+    error_message = "the example must pass on port and replication_group_arn, what ksqlDB and IAM policies need"
+  }
 }
 
 run "example_cluster_mode_enabled" {
@@ -88,6 +92,10 @@ run "example_development" {
   assert {
     condition     = output.redis_connection_string == "redis://master.mock.cache.amazonaws.com:6379"
     error_message = "the development example must connect without TLS or AUTH"
+  }
+  assert {
+    condition     = output.port == 6379
+    error_message = "the development example must pass on the port"
   }
   assert {
     condition     = output.member_cluster_ids == tolist(["kafka-platform-dev-001"])

@@ -140,6 +140,11 @@ run "valkey_rbac_users" {
     error_message = "the disabled default user's password must be a 64-character digest, never another user's password"
   }
   assert {
+    # The same digest exporter provision computes (provision/rbac_test.go).
+    condition     = nonsensitive(aws_elasticache_user.this["default"].authentication_mode[0].passwords) == toset(["b7da5b968fb25f34a7c584c4b9a28272956dfd1fc44beb9b359356c7063489b1"])
+    error_message = "the disabled default user's password must be sha256 of the marker and the other passwords, as provision computes it"
+  }
+  assert {
     condition     = aws_elasticache_user.this["exporter"].access_string == output.exporter_access_string && aws_elasticache_user.this["ksqldb"].authentication_mode[0].type == "password"
     error_message = "ksqlDB's and the exporter's users are the same as with Redis OSS"
   }
