@@ -92,3 +92,33 @@ func BenchmarkStatusPage1500Nodes(b *testing.B) {
 	b.ReportMetric(float64(size), "bytes/page")
 	b.ReportMetric(float64(gzSize), "gzip-bytes/page")
 }
+
+func TestRenderLaggingReplicaAndAdoptedNodes(t *testing.T) {
+	d := defs(t, map[string]float64{"ElastiCacheReplicationLag": 5})
+	rec := NewRecorder(func() []alarmDef { return d })
+	t0 := time.Now().Add(-time.Minute)
+	for i, off := range [][2]int{{1000, 1000}, {5000, 1000}} {
+		if err := rec.Update(context.Background(), group(t, t0.Add(time.Duration(i)*10*time.Second), off[0], off[1], "1"), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var b bytes.Buffer
+	if err := Render(&b, Page{Status: Build(Input{Snapshot: rec.Snapshot(), Alarms: d})}); err != nil {
+		t.Fatal(err)
+	}
+	row := b.String()[strings.Index(b.String(), `data-node="10.0.0.2:6379"`):]
+	row = row[:strings.Index(row, "</tr>")]
+	for _, want := range []string{`data-lagging="true"`, "▲ LAGGING", "3.9 KiB · 10 s", "⚠ OVER"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("the lagging replica's row lacks %q: %s", want, row)
+		}
+	}
+
+	b.Reset()
+	if err := Render(&b, Page{Status: Build(Input{Snapshot: syntheticSnapshot(t, d, 2, 1), Alarms: d})}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "kafka-platform-prod-0001-002/0001<br><small>eu-west-1a</small>") {
+		t.Error("an adopted node's member id, node id and AZ are not shown")
+	}
+}
