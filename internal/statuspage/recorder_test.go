@@ -3,6 +3,7 @@ package statuspage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -199,5 +200,37 @@ func TestWatchRecordsErrorsAndPassesPanicsOn(t *testing.T) {
 	}()
 	if got := rec.Collectors(); got[0].OK || got[0].Error != "panicked: boom" {
 		t.Errorf("after a panic: %+v", got)
+	}
+}
+
+// BenchmarkRecorderUpdate1500Nodes is what the status collector adds to a
+// round of 500 shards × 3 nodes.
+func BenchmarkRecorderUpdate1500Nodes(b *testing.B) {
+	d := defs(b, nil)
+	base := group(b, time.Now(), 1000, 900, "10")
+	topo := &topology.Topology{Mode: topology.ModeCluster}
+	var reads []collect.NodeRead
+	for s := range 500 {
+		for r := range 3 {
+			n := topology.Node{Name: fmt.Sprintf("n-%d-%d", s, r), Shard: fmt.Sprint(s), Role: topology.RoleReplica}
+			info := base.Nodes[1].Info
+			if r == 0 {
+				n.Role, info = topology.RolePrimary, base.Nodes[0].Info
+			}
+			topo.Nodes = append(topo.Nodes, n)
+			reads = append(reads, collect.NodeRead{Node: n, Info: info})
+		}
+	}
+	rec := NewRecorder(func() []alarms.Alarm { return d })
+	at := time.Now()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		for j := range reads {
+			reads[j].ReadAt = at.Add(time.Duration(i) * 15 * time.Second)
+		}
+		if err := rec.Update(context.Background(), &collect.Input{Topology: topo, Nodes: reads}, nil); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
