@@ -1,5 +1,5 @@
 // Package web owns the HTTP surface: the router, the handlers that turn the
-// exporter's state into responses, and the landing page. It decides nothing
+// exporter's state into responses, and the status page. It decides nothing
 // about what is collected.
 package web
 
