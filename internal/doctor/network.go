@@ -101,10 +101,14 @@ type tlsObservation struct {
 	name     string // the name the certificate must hold
 
 	handshakeErr error // the handshake with the configured settings
-	version      uint16
-	chain        []*x509.Certificate
-	verifyErr    error // chain verification against the configured roots
-	hostErr      error // the leaf against name
+	// clientCertErr is what a PING after the handshake met when the node
+	// refused the client's certificate (TLS 1.3 says so after the
+	// client's handshake is done).
+	clientCertErr error
+	version       uint16
+	chain         []*x509.Certificate
+	verifyErr     error // chain verification against the configured roots
+	hostErr       error // the leaf against name
 
 	warnBefore time.Duration // Options.CertExpiryWarning
 
@@ -164,6 +168,10 @@ func tlsVerdict(target string, o tlsObservation) Result {
 		}
 		return result("tls", target, Fail, "certificate verification failed: "+clean(o.verifyErr.Error()),
 			"point redis.tls.ca_file at the CA bundle that signed the nodes' certificates")
+	}
+	if o.clientCertErr != nil {
+		return result("tls", target, Fail, "the node refused the client certificate: "+clean(o.clientCertErr.Error()),
+			"the node requires a client certificate its CA signed: set redis.tls.cert_file and redis.tls.key_file")
 	}
 	if o.hostErr != nil {
 		return result("tls", target, Fail, fmt.Sprintf("certificate verification failed: %s is not valid for %q (the name dialled; SNI %q)", subject, o.name, o.sni),
@@ -266,7 +274,11 @@ func observeTLS(ctx context.Context, d Dialer, addr, host string, cfg *tls.Confi
 	tc := cfg.Clone()
 	tc.ServerName = o.name
 	tc.InsecureSkipVerify = true //nolint:gosec // verified below, by hand, to tell which part fails; nothing is sent on this connection
-	state, err := handshake(ctx, d, addr, tc, timeout)
+	var state tls.ConnectionState
+	err := withTLS(ctx, d, addr, tc, timeout, func(c *tls.Conn, took time.Duration) {
+		state = c.ConnectionState()
+		o.clientCertErr = clientCertRefusal(c, took)
+	})
 	if err != nil {
 		o.handshakeErr = err
 		return o
@@ -284,22 +296,70 @@ func observeTLS(ctx context.Context, d Dialer, addr, host string, cfg *tls.Confi
 	return o
 }
 
-func handshake(ctx context.Context, d Dialer, addr string, tc *tls.Config, timeout time.Duration) (tls.ConnectionState, error) {
+// withTLS dials, completes a handshake and calls use with the connection
+// (deadline set), then closes it.
+func withTLS(ctx context.Context, d Dialer, addr string, tc *tls.Config, timeout time.Duration, use func(c *tls.Conn, took time.Duration)) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return tls.ConnectionState{}, err
+		return err
 	}
 	defer conn.Close()
 	tconn := tls.Client(conn, tc)
+	start := time.Now()
 	if err := tconn.HandshakeContext(ctx); err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return tls.ConnectionState{}, fmt.Errorf("no TLS handshake within %s", timeout)
+			return fmt.Errorf("no TLS handshake within %s", timeout)
 		}
-		return tls.ConnectionState{}, err
+		return err
 	}
-	return tconn.ConnectionState(), nil
+	if dl, ok := ctx.Deadline(); ok {
+		_ = tconn.SetDeadline(dl)
+	}
+	if use != nil {
+		use(tconn, time.Since(start))
+	}
+	return nil
+}
+
+// clientCertRefusal listens, right after the handshake, for the alert a
+// server sends when it requires a client certificate and got none it
+// accepts: TLS 1.3 sends it after the client's handshake is done. It
+// waits about one handshake's time (the alert follows within a round
+// trip), then sends an inline PING (nothing secret) and reads the reply;
+// a connection reset right after the handshake counts too.
+func clientCertRefusal(c *tls.Conn, took time.Duration) error {
+	_ = c.SetReadDeadline(time.Now().Add(50*time.Millisecond + took))
+	var b [1]byte
+	_, err := c.Read(b[:])
+	if isClientCertRefusal(err) {
+		return err
+	}
+	var ne net.Error
+	if err != nil && (!errors.As(err, &ne) || !ne.Timeout()) {
+		return nil // something else; the auth check will see it
+	}
+	_ = c.SetReadDeadline(time.Time{})
+	_, err = readLine(c, "PING\r\n")
+	switch {
+	case isClientCertRefusal(err):
+		return err
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return fmt.Errorf("the connection was reset right after the handshake (%w)", err)
+	}
+	return nil
+}
+
+// isClientCertRefusal recognises the TLS alerts of a refused (or missing)
+// client certificate.
+func isClientCertRefusal(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "certificate required") || strings.Contains(msg, "bad certificate") ||
+		strings.Contains(msg, "unknown certificate")
 }
 
 // tlsHandshakes says whether the server completes a TLS handshake at all
@@ -309,8 +369,7 @@ func tlsHandshakes(ctx context.Context, d Dialer, addr, host string, timeout tim
 	if net.ParseIP(host) == nil {
 		tc.ServerName = host
 	}
-	_, err := handshake(ctx, d, addr, tc, timeout)
-	return err == nil
+	return withTLS(ctx, d, addr, tc, timeout, nil) == nil
 }
 
 // plainPing sends an inline PING in plain text and returns the first line
@@ -326,7 +385,21 @@ func plainPing(ctx context.Context, d Dialer, addr string, timeout time.Duration
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}
-	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
+	line, err := readLine(conn, "PING\r\n")
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return "", fmt.Errorf("no reply within %s", timeout)
+		}
+		return "", err
+	}
+	return line, nil
+}
+
+// readLine writes an inline command and reads the first line of the reply
+// (at most 256 bytes).
+func readLine(conn net.Conn, command string) (string, error) {
+	if _, err := conn.Write([]byte(command)); err != nil {
 		return "", err
 	}
 	r := bufio.NewReaderSize(conn, 256)
@@ -335,10 +408,6 @@ func plainPing(ctx context.Context, d Dialer, addr string, timeout time.Duration
 		return strings.TrimRight(string(line), "\r\n"), nil
 	}
 	if err != nil {
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			return "", fmt.Errorf("no reply within %s", timeout)
-		}
 		return "", err
 	}
 	return strings.TrimRight(string(line), "\r\n"), nil

@@ -28,6 +28,10 @@ func authVerdict(target string, passwordSet, usernameSet bool, err error) Result
 	}
 	var re redis.Error
 	if !errors.As(err, &re) {
+		if isClientCertRefusal(err) { // the alert came later than the tls check listened
+			return result("auth", target, Fail, "the node refused the client certificate: "+clean(err.Error()),
+				"the node requires a client certificate its CA signed: set redis.tls.cert_file and redis.tls.key_file")
+		}
 		return result("auth", target, Fail, "could not talk to the node: "+clean(err.Error()),
 			"see the tcp and tls checks of this endpoint")
 	}
@@ -105,7 +109,9 @@ func roleVerdict(target string, want expectation, info redisinfo.Info) Result {
 		return result("role", target, Fail, "INFO replication holds no role field", "check that the address is a Redis or Valkey node")
 	}
 	detail += ", " + mode
-	if v := info.Fields["redis_version"]; v != "" {
+	if v := info.Fields["valkey_version"]; v != "" {
+		detail += ", valkey_version " + clean(v)
+	} else if v := info.Fields["redis_version"]; v != "" {
 		detail += ", redis_version " + clean(v)
 	}
 	if want.cluster != nil && *want.cluster != cluster {

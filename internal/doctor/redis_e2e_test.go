@@ -100,6 +100,7 @@ func TestDoctorAgainstRedis(t *testing.T) {
 	plain := redistest.Standalone(t, redistest.Options{Password: groupPassword})
 	setACLUser(t, plain, "no-slowlog", "slowlog|get", "slowlog|len")
 	setACLUser(t, plain, "no-latency", "latency|histogram")
+	mtls := redistest.Standalone(t, redistest.Options{TLS: true, Password: groupPassword, Args: map[string]string{"tls-auth-clients": "yes"}})
 	otherCA := redistest.NewTLSFiles(t)
 	groupPW, aclPW, wrongPW := secretFile(t, groupPassword), secretFile(t, aclPassword), secretFile(t, "not-the-token-0123456789")
 	closed := closedPort(t)
@@ -141,6 +142,17 @@ func TestDoctorAgainstRedis(t *testing.T) {
 			healthyTLS(c)
 			c.Redis.TLS.ServerName = "master.example.invalid"
 		}, check: "tls", status: doctor.Fail, detail: []string{"certificate verification failed", `not valid for "master.example.invalid"`, `SNI "master.example.invalid"`}},
+		{name: "a client certificate required, none configured", options: anHour, config: func(c *config.Config) {
+			c.Redis.Addrs = []string{mtls.Addr}
+			c.Redis.TLS.Enabled, c.Redis.TLS.CAFile = true, mtls.TLSFiles().CAFile
+			c.Redis.Password = config.SecretSource{File: groupPW}
+		}, check: "tls", status: doctor.Fail, detail: []string{"the node refused the client certificate", "certificate required"}},
+		{name: "a client certificate required and configured", options: anHour, config: func(c *config.Config) {
+			c.Redis.Addrs = []string{mtls.Addr}
+			f := mtls.TLSFiles()
+			c.Redis.TLS = config.TLSConfig{Enabled: true, CAFile: f.CAFile, CertFile: f.ClientCertFile, KeyFile: f.ClientKeyFile}
+			c.Redis.Password = config.SecretSource{File: groupPW}
+		}},
 		{name: "TLS off on the server, on in the configuration", config: func(c *config.Config) {
 			plainSeed(c)
 			c.Redis.TLS.Enabled, c.Redis.TLS.CAFile = true, files.CAFile
@@ -325,5 +337,25 @@ func TestDoctorDiscoveryRefusedAddress(t *testing.T) {
 	}
 	if !seen || r.ExitCode() != 0 {
 		t.Errorf("discovery line %v, exit code %d; want a warning and 0", seen, r.ExitCode())
+	}
+}
+
+// Valkey answers the same: all PASS for the exporter's ACL user, and the
+// role line names the Valkey version.
+func TestDoctorAgainstValkey(t *testing.T) {
+	s := redistest.Standalone(t, redistest.Options{Server: redistest.ValkeyServer(t), Password: groupPassword})
+	setACLUser(t, s, "exporter")
+	rt := runtimeFor(t, func(c *config.Config) {
+		c.Redis.Addrs = []string{s.Addr}
+		c.Redis.Username, c.Redis.Password = "exporter", config.SecretSource{File: secretFile(t, aclPassword)}
+	})
+	r := runDoctor(t, rt, doctor.Options{})
+	for _, res := range r.Results {
+		if res.Status != doctor.Pass {
+			t.Errorf("%s: %s %s", res.Name, res.Status, res.Detail)
+		}
+		if res.Check == "role" && !strings.Contains(res.Detail, "valkey_version ") {
+			t.Errorf("%s: %q names no valkey_version", res.Name, res.Detail)
+		}
 	}
 }

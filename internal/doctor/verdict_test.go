@@ -134,6 +134,7 @@ func TestTLSVerdict(t *testing.T) {
 		{"server speaks plain", on(tlsObservation{handshakeErr: errors.New("x"), plainReply: "+PONG"}), Fail, []string{"the configuration says TLS but the server speaks plain RESP", `"+PONG"`}},
 		{"handshake fails", on(tlsObservation{handshakeErr: errors.New("remote error: tls: certificate required")}), Fail, []string{"TLS handshake failed: remote error: tls: certificate required"}},
 		{"no certificate", on(tlsObservation{}), Fail, []string{"without a server certificate"}},
+		{"client certificate refused", on(tlsObservation{chain: []*x509.Certificate{far}, clientCertErr: errors.New("remote error: tls: certificate required")}), Fail, []string{"refused the client certificate: remote error: tls: certificate required"}},
 		{"unknown authority", on(tlsObservation{chain: []*x509.Certificate{far}, verifyErr: x509.UnknownAuthorityError{}, caFile: "/etc/ca.pem"}), Fail,
 			[]string{"certificate verification failed", `issued by "*.abc123.euw1.cache.amazonaws.com"`, "redis.tls.ca_file /etc/ca.pem"}},
 		{"unknown authority, system roots", on(tlsObservation{chain: []*x509.Certificate{far}, verifyErr: x509.UnknownAuthorityError{}}), Fail, []string{"not signed by a CA in the system roots"}},
@@ -171,6 +172,7 @@ func TestAuthVerdict(t *testing.T) {
 		{"NOPERM, odd text", true, true, reply("NOPERM '\x00evil'"), Fail, []string{"may not run a command"}},
 		{"other reply", true, false, reply("ERR max number of clients reached"), Fail, []string{"refused the login: ERR max number of clients reached"}},
 		{"connection error", true, false, errors.New("read: connection reset by peer"), Fail, []string{"could not talk to the node"}},
+		{"client certificate refused", true, false, errors.New("remote error: tls: certificate required"), Fail, []string{"refused the client certificate"}},
 	} {
 		check(t, tc.name, authVerdict("t", tc.password, tc.user, tc.err), tc.status, tc.parts...)
 	}
