@@ -245,3 +245,27 @@ func TestRedisCollectorExportsMeasuredFailovers(t *testing.T) {
 		t.Errorf("OnFailover got %+v", got)
 	}
 }
+
+// connected_slaves and the slave<N> lines come from the node: a hostile or
+// odd value never counts more replicas than the reply has lines for.
+func TestOnlineReplicasBoundsWhatTheNodeSays(t *testing.T) {
+	online := "ip=127.0.0.1,port=7000,state=online,offset=1,lag=0"
+	tests := []struct {
+		fields map[string]string
+		want   int
+	}{
+		{map[string]string{"connected_slaves": "2", "slave0": online, "slave1": online}, 2},
+		{map[string]string{"connected_slaves": "2", "slave0": online, "slave1": "ip=127.0.0.1,port=7001,state=wait_bgsave,offset=0,lag=0"}, 1},
+		{map[string]string{"connected_slaves": "1e300", "slave0": online}, 1},
+		{map[string]string{"connected_slaves": "-3", "slave0": online}, 0},
+		{map[string]string{"connected_slaves": "NaN", "slave0": online}, 0},
+		{map[string]string{"connected_slaves": "1", "slave0": online, "slave1": online}, 1}, // lines beyond the count
+		{map[string]string{"connected_slaves": "1", "slave0": "state=online"}, 0},          // no ip/port: not a replica line
+		{map[string]string{"slave0": online}, 0},
+	}
+	for _, tt := range tests {
+		if got := onlineReplicas(redisinfo.Info{Fields: tt.fields}); got != tt.want {
+			t.Errorf("%v: %d online, want %d", tt.fields, got, tt.want)
+		}
+	}
+}
