@@ -33,6 +33,7 @@ type ElastiCacheAPI interface {
 	ModifyUser(ctx context.Context, in *elasticache.ModifyUserInput, optFns ...func(*elasticache.Options)) (*elasticache.ModifyUserOutput, error)
 	DescribeUserGroups(ctx context.Context, in *elasticache.DescribeUserGroupsInput, optFns ...func(*elasticache.Options)) (*elasticache.DescribeUserGroupsOutput, error)
 	CreateUserGroup(ctx context.Context, in *elasticache.CreateUserGroupInput, optFns ...func(*elasticache.Options)) (*elasticache.CreateUserGroupOutput, error)
+	ModifyUserGroup(ctx context.Context, in *elasticache.ModifyUserGroupInput, optFns ...func(*elasticache.Options)) (*elasticache.ModifyUserGroupOutput, error)
 }
 
 // EC2API is the part of *ec2.Client provisioning uses.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -224,24 +225,42 @@ func diffRBAC(spec *Spec, st userState, add func(kind, name string, exists bool,
 		if h, w := setString(st.group.UserIds), setString(want); h != w {
 			f = append(f, FieldChange{"users", h, w})
 		}
+		if h := aws.ToString(st.group.Engine); !strings.EqualFold(h, spec.Engine) {
+			f = append(f, FieldChange{"engine", orNone(h), spec.Engine})
+		}
 	}
 	add(KindUserGroup, spec.UserGroupID(), st.group != nil, f)
 }
 
 // applyRBAC creates the missing users and the group, and sets the access
-// string of a user whose access string differs; it waits until the group
-// is active, as CreateReplicationGroup needs.
+// string and engine of a user where they differ (a user moving to Valkey
+// gets a password: the default user the digest); it waits until the group
+// is active, as CreateReplicationGroup needs. A group's engine follows the
+// spec; its members are added when missing, never removed.
 func (p *Provisioner) applyRBAC(ctx context.Context, spec *Spec, st userState, done func(string, ...any)) error {
 	if !spec.CreateUserGroup {
 		return nil
 	}
 	for _, u := range spec.rbacUsers() {
 		if have := st.users[u.id]; have != nil {
+			in := &elasticache.ModifyUserInput{UserId: aws.String(u.id)}
+			var what []string
 			if aws.ToString(have.AccessString) != u.access {
-				if _, err := p.c.ElastiCache.ModifyUser(ctx, &elasticache.ModifyUserInput{UserId: aws.String(u.id), AccessString: aws.String(u.access)}); err != nil {
-					return fmt.Errorf("set the access string of user %s: %w", u.id, err)
+				in.AccessString = aws.String(u.access)
+				what = append(what, "access string")
+			}
+			if !strings.EqualFold(aws.ToString(have.Engine), spec.Engine) {
+				in.Engine = aws.String(spec.Engine)
+				if spec.Engine == EngineValkey && u.key == "default" {
+					in.AuthenticationMode = createUserInput(spec, u).AuthenticationMode
 				}
-				done("set the access string of user %s", u.id)
+				what = append(what, "engine")
+			}
+			if len(what) > 0 {
+				if _, err := p.c.ElastiCache.ModifyUser(ctx, in); err != nil {
+					return fmt.Errorf("set the %s of user %s: %w", strings.Join(what, " and "), u.id, err)
+				}
+				done("set the %s of user %s", strings.Join(what, " and "), u.id)
 			}
 			continue
 		}
@@ -265,6 +284,22 @@ func (p *Provisioner) applyRBAC(ctx context.Context, spec *Spec, st userState, d
 			return fmt.Errorf("create user group %s: %w", spec.UserGroupID(), err)
 		}
 		done("create user group %s", spec.UserGroupID())
+	} else {
+		in := &elasticache.ModifyUserGroupInput{UserGroupId: aws.String(spec.UserGroupID())}
+		for _, u := range spec.rbacUsers() {
+			if !slices.Contains(st.group.UserIds, u.id) {
+				in.UserIdsToAdd = append(in.UserIdsToAdd, u.id)
+			}
+		}
+		if !strings.EqualFold(aws.ToString(st.group.Engine), spec.Engine) {
+			in.Engine = aws.String(spec.Engine)
+		}
+		if in.Engine != nil || len(in.UserIdsToAdd) > 0 {
+			if _, err := p.c.ElastiCache.ModifyUserGroup(ctx, in); err != nil {
+				return fmt.Errorf("update user group %s: %w", spec.UserGroupID(), err)
+			}
+			done("update user group %s", spec.UserGroupID())
+		}
 	}
 	return p.waitUserGroupActive(ctx, spec.UserGroupID())
 }

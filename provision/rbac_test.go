@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -114,6 +115,43 @@ func TestApplyRBACUsers(t *testing.T) {
 				t.Errorf("access string after apply: %q", u.access)
 			}
 		})
+	}
+}
+
+// Users created for Redis OSS move to Valkey with ModifyUser (the default
+// user with a password, as ElastiCache requires); the replication group
+// itself is drift that apply reports and leaves alone.
+func TestApplyRBACUsersMoveToValkey(t *testing.T) {
+	p, _, rbac := emulatorRBAC(t)
+	setPasswords(t)
+	spec := loadSpec(t, "valid-rbac.yml", "rbac-move")
+	ctx := testCtx(t)
+	if _, err := p.Apply(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	rbac.Actions()
+	spec.Engine, spec.EngineVersion = EngineValkey, "8.0"
+	res, err := p.Apply(ctx, spec)
+	var drift *DriftError
+	if !errors.As(err, &drift) {
+		t.Fatalf("apply: %v, want the replication group's engine_version reported as drift", err)
+	}
+	if m := kumogaps.Mutating(rbac.Actions()); !slices.Equal(m, []string{"ModifyUser", "ModifyUser", "ModifyUser", "ModifyUserGroup"}) {
+		t.Errorf("moving the users called %v\n%s", m, strings.Join(res.Done, "\n"))
+	}
+	for _, key := range []string{"default", "ksqldb", "exporter"} {
+		if u, _ := rbac.User(spec.Name() + "-" + key); u.engine != "valkey" || u.authType != "password" {
+			t.Errorf("user %s: engine %q, auth %q; want valkey with a password", key, u.engine, u.authType)
+		}
+	}
+	plan, err := p.Plan(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range plan.Resources {
+		if (r.Kind == KindUser || r.Kind == KindUserGroup) && r.Action != ActionNoChange {
+			t.Errorf("after the move: %s %s is %s %v", r.Kind, r.Name, r.Action, r.Fields)
+		}
 	}
 }
 

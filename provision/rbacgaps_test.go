@@ -12,7 +12,7 @@ import (
 
 // rbacGaps is TEST-ONLY: it answers the ElastiCache RBAC calls kumo v0.33.1
 // lacks (CreateUser, DescribeUsers, ModifyUser, CreateUserGroup,
-// DescribeUserGroups) in front of internal/kumogaps, keeping users and
+// DescribeUserGroups, ModifyUserGroup) in front of internal/kumogaps, keeping users and
 // groups the way ElastiCache reports them (a new group is "creating" for
 // one DescribeUserGroups answer, then "active"; passwords are never
 // returned), and refuses what ElastiCache refuses that the tests rely on:
@@ -69,7 +69,7 @@ func (g *rbacGaps) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	form, _ := url.ParseQuery(string(body))
 	action := form.Get("Action")
 	switch action {
-	case "CreateUser", "DescribeUsers", "ModifyUser", "CreateUserGroup", "DescribeUserGroups":
+	case "CreateUser", "DescribeUsers", "ModifyUser", "CreateUserGroup", "DescribeUserGroups", "ModifyUserGroup":
 	default:
 		r.Body = io.NopCloser(strings.NewReader(string(body)))
 		g.next.ServeHTTP(w, r)
@@ -108,6 +108,16 @@ func (g *rbacGaps) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if a := form.Get("AccessString"); a != "" {
 			u.access = a
 		}
+		if e := form.Get("Engine"); e != "" {
+			u.engine = strings.ToLower(e)
+		}
+		if t := form.Get("AuthenticationMode.Type"); t != "" {
+			u.authType, u.passwords = t, members(form, "AuthenticationMode.Passwords")
+		}
+		if u.engine == "valkey" && (u.authType != "password" || len(u.passwords) == 0) {
+			gapFault(w, "InvalidParameterCombination", "No-password-required is not allowed for a user with engine Valkey")
+			return
+		}
 		g.users[u.id] = u
 		gapReply(w, "ModifyUser", userXML(u, g.groupsOf(u.id)))
 	case "CreateUserGroup":
@@ -131,6 +141,24 @@ func (g *rbacGaps) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		g.groups[gr.id] = gr
 		gapReply(w, "CreateUserGroup", groupXML(gr, "creating"))
+	case "ModifyUserGroup":
+		gr, ok := g.groups[form.Get("UserGroupId")]
+		if !ok {
+			gapFault(w, "UserGroupNotFound", "User group not found")
+			return
+		}
+		if e := form.Get("Engine"); e != "" {
+			gr.engine = strings.ToLower(e)
+		}
+		for _, id := range members(form, "UserIdsToAdd") {
+			if _, ok := g.users[id]; !ok {
+				gapFault(w, "UserNotFound", "User "+id+" not found")
+				return
+			}
+			gr.users = append(gr.users, id)
+		}
+		gr.creatingPolls = 1 // "modifying" once
+		gapReply(w, "ModifyUserGroup", groupXML(gr, "modifying"))
 	case "DescribeUserGroups":
 		gr, ok := g.groups[form.Get("UserGroupId")]
 		if !ok {
