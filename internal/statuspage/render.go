@@ -116,7 +116,10 @@ func row(n *NodeStatus) rowView {
 	if n.CacheNodeID != "" {
 		r.ElastiCache += "/" + n.CacheNodeID
 	}
+	// The lag cell shows the lag, never the link-down time the alarm's
+	// link_down rule carries (the link column says that).
 	r.Lag = alarmCell(n.Alarms, "ElastiCacheReplicationLag", "")
+	r.Lag.Text = ""
 	if n.LagBytes != nil {
 		r.Lag.Text = formatBytes(n.LagBytes) + " · " + formatPtr(n.LagSeconds, formatSeconds)
 	}

@@ -114,6 +114,24 @@ func TestRenderLaggingReplicaAndAdoptedNodes(t *testing.T) {
 		}
 	}
 
+	in := group(t, time.Now(), 1000, 900, "1")
+	in.Nodes[1].Info.Fields["master_link_status"] = "down"
+	in.Nodes[1].Info.Fields["master_link_down_since_seconds"] = "42"
+	if err := rec.Update(context.Background(), in, nil); err != nil {
+		t.Fatal(err)
+	}
+	b.Reset()
+	if err := Render(&b, Page{Status: Build(Input{Snapshot: rec.Snapshot(), Alarms: d})}); err != nil {
+		t.Fatal(err)
+	}
+	row = b.String()[strings.Index(b.String(), `data-node="10.0.0.2:6379"`):]
+	row = row[:strings.Index(row, "</tr>")]
+	for _, want := range []string{`data-lagging="true"`, "✖ down for 42 s", `<td class="n over"> <span class="mk">⚠ OVER</span></td>`} {
+		if !strings.Contains(row, want) {
+			t.Errorf("the row of a replica whose link is down lacks %q: %s", want, row)
+		}
+	}
+
 	b.Reset()
 	if err := Render(&b, Page{Status: Build(Input{Snapshot: syntheticSnapshot(t, d, 2, 1), Alarms: d})}); err != nil {
 		t.Fatal(err)
