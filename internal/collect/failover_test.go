@@ -260,7 +260,7 @@ func TestOnlineReplicasBoundsWhatTheNodeSays(t *testing.T) {
 		{map[string]string{"connected_slaves": "-3", "slave0": online}, 0},
 		{map[string]string{"connected_slaves": "NaN", "slave0": online}, 0},
 		{map[string]string{"connected_slaves": "1", "slave0": online, "slave1": online}, 1}, // lines beyond the count
-		{map[string]string{"connected_slaves": "1", "slave0": "state=online"}, 0},          // no ip/port: not a replica line
+		{map[string]string{"connected_slaves": "1", "slave0": "state=online"}, 0},           // no ip/port: not a replica line
 		{map[string]string{"slave0": online}, 0},
 	}
 	for _, tt := range tests {
