@@ -14,6 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/sivchari/kumo"
+
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redistest"
 )
 
@@ -59,6 +65,51 @@ func runChromium(t *testing.T, bin string, args ...string) []byte {
 	return stdout.Bytes()
 }
 
+// logGroup is an engine-log group in the in-process AWS emulator (kumo).
+type logGroup struct{ endpoint, name string }
+
+// engineLogWithEvents starts kumo with an engine-log group holding three
+// delivered lines a minute old (a full sync, a failover, an OOM), and gives
+// the exporter's AWS SDK dummy credentials (the process inherits them).
+func engineLogWithEvents(t *testing.T) logGroup {
+	t.Helper()
+	srv := kumo.NewServer()
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_SESSION_TOKEN": "",
+		"AWS_PROFILE": "", "AWS_REGION": "", "AWS_CONFIG_FILE": filepath.Join(dir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"), "AWS_EC2_METADATA_DISABLED": "true"} {
+		t.Setenv(k, v)
+	}
+	c := cloudwatchlogs.New(cloudwatchlogs.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	ctx := context.Background()
+	member := fmt.Sprintf("status-%d-001", time.Now().UnixNano()%1_000_000)
+	group, stream := "/aws/elasticache/"+member+"/engine-log", "elasticache/redis/"+member+"/0001/engine-log"
+	if _, err := c.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(group)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream)}); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Add(-time.Minute)
+	var events []cwltypes.InputLogEvent
+	for i, msg := range []string{
+		"Full resync requested by replica 10.0.2.5:6379",
+		"Failover auth granted to the replica",
+		"Out Of Memory allocating 1048576 bytes!",
+	} {
+		ts := at.Add(time.Duration(i) * time.Second)
+		line := fmt.Sprintf(`{"CacheClusterId":%q,"CacheNodeId":"0001","LogLevel":"WARNING","Role":"M","Time":%q,"Message":%q}`,
+			member, ts.UTC().Format("02 Jan 2006 15:04:05.000 UTC"), msg)
+		events = append(events, cwltypes.InputLogEvent{Message: aws.String(line), Timestamp: aws.Int64(ts.UnixMilli())})
+	}
+	if _, err := c.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream), LogEvents: events}); err != nil {
+		t.Fatal(err)
+	}
+	return logGroup{endpoint: srv.URL, name: group}
+}
+
 func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
@@ -73,10 +124,21 @@ func TestStatusPageInABrowser(t *testing.T) {
 	// A command over 5 ms is a slow one (the Lua loop below).
 	rg := redistest.NewReplication(t, 2, redistest.Options{Args: map[string]string{"maxmemory": "64mb", "slowlog-log-slower-than": "5000"}})
 	stopped := rg.Replicas[1]
-	exporter := startExporter(t, "scrape:\n  timeout: 2s\nalarms:\n  ElastiCacheHighConnections: {threshold: 0}\n", rg.Primary.Addr)
+	engineGroup := engineLogWithEvents(t)
+	exporter := startExporter(t, fmt.Sprintf(`scrape:
+  timeout: 2s
+alarms:
+  ElastiCacheHighConnections: {threshold: 0}
+aws:
+  region: us-east-1
+  endpoint_url: %q
+logs:
+  engine_log_group: %q
+  poll_interval: 1s
+`, engineGroup.endpoint, engineGroup.name), rg.Primary.Addr)
 
 	nodes := []string{rg.Primary.Addr, rg.Replicas[0].Addr, stopped.Addr}
-	status := func() (states map[string]string, slow string, err error) {
+	status := func() (states map[string]string, events string, err error) {
 		body, err := httpGet(context.Background(), exporter.URL()+"/api/v1/status")
 		if err != nil {
 			return nil, "", err
@@ -87,7 +149,8 @@ func TestStatusPageInABrowser(t *testing.T) {
 					Nodes []struct{ Node, State string }
 				}
 				Events struct {
-					Slow []struct{ Command string }
+					Slow   []struct{ Command string }
+					Engine []struct{ Event string }
 				}
 			}
 		}
@@ -100,11 +163,14 @@ func TestStatusPageInABrowser(t *testing.T) {
 				states[n.Node] = n.State
 			}
 		}
-		var cmds []string
+		var seen []string
 		for _, e := range resp.Data.Events.Slow {
-			cmds = append(cmds, e.Command)
+			seen = append(seen, e.Command)
 		}
-		return states, strings.Join(cmds, "; "), nil
+		for _, e := range resp.Data.Events.Engine {
+			seen = append(seen, e.Event)
+		}
+		return states, strings.Join(seen, "; "), nil
 	}
 	scrape := func() {
 		req, _ := http.NewRequest(http.MethodGet, exporter.URL()+"/metrics", nil)
@@ -135,14 +201,14 @@ func TestStatusPageInABrowser(t *testing.T) {
 	if err := rg.Primary.Client(t).Eval(context.Background(), busy, []string{"ksql-state:orders"}, "secret-value").Err(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 20*time.Second, "the slow EVAL on the page", func() string {
+	waitFor(t, 20*time.Second, "the slow EVAL and the engine log's failover on the page", func() string {
 		scrape()
-		_, slow, err := status()
+		_, events, err := status()
 		if err != nil {
 			return err.Error()
 		}
-		if !strings.Contains(slow, "EVAL") {
-			return "no EVAL among the slow commands: " + slow
+		if !strings.Contains(events, "EVAL") || !strings.Contains(events, "failover") {
+			return "events so far: " + events
 		}
 		return ""
 	})
@@ -186,6 +252,15 @@ func TestStatusPageInABrowser(t *testing.T) {
 	// The slow command, redacted as /api/v1/slowlog serves it.
 	if !strings.Contains(dom, "EVAL ... (4 more arguments)") || strings.Contains(dom, "secret-value") {
 		t.Error("the slow EVAL is not listed, or listed with its arguments")
+	}
+	// The engine log's events, newest first.
+	engineRows := regexp.MustCompile(`<tr data-event="([a-z_]+)">`).FindAllStringSubmatch(dom, -1)
+	var order []string
+	for _, m := range engineRows {
+		order = append(order, m[1])
+	}
+	if strings.Join(order, ",") != "oom,failover,full_sync" {
+		t.Errorf("engine events on the page: %v, want oom, failover, full_sync (newest first)", order)
 	}
 	if !strings.Contains(dom, `<table class="over-list" data-alarm="ElastiCacheHighConnections">`) {
 		t.Error("the nodes over the connections threshold are not listed")

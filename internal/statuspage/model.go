@@ -1,7 +1,9 @@
 package statuspage
 
 import (
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/alarms"
@@ -380,6 +382,19 @@ func Build(in Input) *Status {
 	}
 	// Shards with a down or lagging node come first: at 500 shards that
 	// is what the reader looks for.
+	// In a shard, the primary first, then the replicas by name.
+	for i := range s.Shards {
+		slices.SortStableFunc(s.Shards[i].Nodes, func(a, b NodeStatus) int {
+			pa, pb := a.Role == string(topology.RolePrimary), b.Role == string(topology.RolePrimary)
+			switch {
+			case pa && !pb:
+				return -1
+			case pb && !pa:
+				return 1
+			}
+			return strings.Compare(a.Name, b.Name)
+		})
+	}
 	sort.SliceStable(s.Shards, func(i, j int) bool {
 		if s.Shards[i].Trouble != s.Shards[j].Trouble {
 			return s.Shards[i].Trouble

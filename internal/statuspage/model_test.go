@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -167,5 +168,22 @@ func TestBuildShowsMeasuredFailovers(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "the last took 5.2 s") || !strings.Contains(b.String(), "10.0.0.1:6379 → 10.0.0.2:6379, from scrape") {
 		t.Errorf("the page does not show the measured failover:\n%s", b.String())
+	}
+}
+
+func TestBuildListsThePrimaryFirst(t *testing.T) {
+	d := defs(t, nil)
+	rec := NewRecorder(func() []alarmDef { return d })
+	in := group(t, time.Now(), 1, 1, "1")
+	slices.Reverse(in.Nodes)
+	if err := rec.Update(context.Background(), in, nil); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, n := range Build(Input{Snapshot: rec.Snapshot(), Alarms: d}).Shards[0].Nodes {
+		got = append(got, n.Name)
+	}
+	if want := []string{"10.0.0.1:6379", "10.0.0.2:6379", "10.0.0.3:6379"}; !slices.Equal(got, want) {
+		t.Errorf("shard 0 lists %v, want %v (the primary, then the replicas by name)", got, want)
 	}
 }
