@@ -87,6 +87,9 @@ type encoder struct {
 	// finished is set by finish: the maps and buffers may already serve
 	// the next round, so a late add is dropped.
 	finished bool
+	// names are the families in name order: the previous small round's,
+	// reused when this round has the same families (it mostly has).
+	names []string
 }
 
 // recycleLimit bounds what a round leaves for the next one to reuse: its
@@ -106,6 +109,7 @@ type spareState struct {
 	fams  map[string]*familyBuf
 	seen  map[uint64]struct{}
 	spare map[string]*familyBuf
+	names []string
 }
 
 var spareStates = make(chan *spareState, 1)
@@ -122,6 +126,12 @@ type familyBuf struct {
 	// self holds a family gathered as protobuf (the Go and process
 	// collectors), written with expfmt as a whole.
 	self *dto.MetricFamily
+	// header is the HELP and TYPE lines as written for help and typ,
+	// kept with the buffer from one small round to the next.
+	header           []byte
+	headerHelp       string
+	headerType       dto.MetricType
+	headerHasContent bool
 }
 
 func newEncoder() *encoder { return newSizedEncoder(nil, 0) }
@@ -131,7 +141,7 @@ func newEncoder() *encoder { return newSizedEncoder(nil, 0) }
 func newSizedEncoder(sizeHint map[string]int, samples int) *encoder {
 	select {
 	case st := <-spareStates:
-		return &encoder{fams: st.fams, seen: st.seen, spare: st.spare, sizeHint: sizeHint}
+		return &encoder{fams: st.fams, seen: st.seen, spare: st.spare, names: st.names, sizeHint: sizeHint}
 	default:
 	}
 	return &encoder{fams: make(map[string]*familyBuf, max(64, len(sizeHint))), seen: make(map[uint64]struct{}, max(256, samples)), sizeHint: sizeHint}
@@ -337,11 +347,7 @@ func (e *encoder) finish() (*Exposition, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.finished = true
-	names := make([]string, 0, len(e.fams))
-	for n := range e.fams {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := e.sortedNames()
 	size := 0
 	sizes := e.sizeHint
 	if sizes == nil || len(sizes) > 2*len(e.fams) {
@@ -379,9 +385,12 @@ func (e *encoder) finish() (*Exposition, error) {
 			}
 			continue
 		}
-		help := f.help
-		hdr = appendFamilyHeader(hdr[:0], n, &help, strings.ToLower(f.typ.String()))
-		if _, err := gz.Write(hdr); err != nil {
+		if !f.headerHasContent || f.headerHelp != f.help || f.headerType != f.typ {
+			help := f.help
+			f.header = appendFamilyHeader(f.header[:0], n, &help, strings.ToLower(f.typ.String()))
+			f.headerHelp, f.headerType, f.headerHasContent = f.help, f.typ, true
+		}
+		if _, err := gz.Write(f.header); err != nil {
 			return nil, err
 		}
 		if _, err := gz.Write(f.buf.Bytes()); err != nil {
@@ -405,6 +414,30 @@ func (e *encoder) finish() (*Exposition, error) {
 	return exp, nil
 }
 
+// sortedNames returns the families' names in order, without sorting when
+// they are the previous round's.
+func (e *encoder) sortedNames() []string {
+	if len(e.names) == len(e.fams) {
+		same := true
+		for _, n := range e.names {
+			if _, ok := e.fams[n]; !ok {
+				same = false
+				break
+			}
+		}
+		if same {
+			return e.names
+		}
+	}
+	names := e.names[:0]
+	for n := range e.fams {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	e.names = names
+	return names
+}
+
 // recycle leaves the encoder's maps and buffers for the next round.
 func (e *encoder) recycle() {
 	spare := e.spare
@@ -419,8 +452,8 @@ func (e *encoder) recycle() {
 	}
 	clear(e.fams)
 	clear(e.seen)
-	st := &spareState{fams: e.fams, seen: e.seen, spare: spare}
-	e.fams, e.seen, e.spare = nil, nil, nil
+	st := &spareState{fams: e.fams, seen: e.seen, spare: spare, names: e.names}
+	e.fams, e.seen, e.spare, e.names = nil, nil, nil, nil
 	select {
 	case spareStates <- st:
 	default:

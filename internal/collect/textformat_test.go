@@ -313,3 +313,32 @@ func FuzzTextFormat(f *testing.F) {
 		}
 	})
 }
+
+// A small round leaves its maps, buffers, headers and family order to the
+// next one; what the next round writes must not depend on it.
+func TestEncoderReuseAcrossRounds(t *testing.T) {
+	up := prometheus.NewDesc("redis_up", "Up.", []string{"node"}, nil)
+	calls := prometheus.NewDesc("redis_commands_total", "Calls.", []string{"node", "cmd"}, nil)
+	lat := prometheus.NewDesc("redis_latency_percentiles_usec", "Latency.", []string{"node", "cmd"}, nil)
+	rounds := [][]prometheus.Metric{
+		{&fastSample{desc: up, typ: prometheus.GaugeValue, value: 1, labels: []string{"a"}}, &fastSample{desc: calls, typ: prometheus.CounterValue, value: 5, labels: []string{"a", "get"}}},
+		// Same families, other values and one more series.
+		{&fastSample{desc: up, typ: prometheus.GaugeValue, value: 0, labels: []string{"a"}}, &fastSample{desc: calls, typ: prometheus.CounterValue, value: 6, labels: []string{"a", "get"}}, &fastSample{desc: calls, typ: prometheus.CounterValue, value: 1, labels: []string{"a", "set"}}},
+		// A family gone, another new; the same series as before is no duplicate.
+		{newFastSummary(lat, 3, 2, map[float64]float64{50: 1}, []string{"a", "get"}), &fastSample{desc: up, typ: prometheus.GaugeValue, value: 1, labels: []string{"a"}}},
+		{&fastSample{desc: up, typ: prometheus.GaugeValue, value: 1, labels: []string{"a"}}},
+	}
+	for i, ms := range rounds {
+		reused := mustEncode(t, ms...) // takes what the previous round left
+		select {
+		case <-spareStates: // a fresh encoder for the reference
+		default:
+		}
+		fresh := mustEncode(t, ms...)
+		a, _ := reused.Plain()
+		b, _ := fresh.Plain()
+		if string(a) != string(b) || reused.Samples != len(ms) {
+			t.Fatalf("round %d, reused (%d samples):\n%s\nfresh:\n%s", i, reused.Samples, a, b)
+		}
+	}
+}
