@@ -46,6 +46,7 @@ type options struct {
 	goBench       bool
 	goBenchPkgs   string
 	profile       int
+	note          string
 }
 
 func main() { os.Exit(runMain()) }
@@ -64,6 +65,7 @@ func runMain() int {
 	flag.StringVar(&o.out, "out", "BENCHMARKS.md", "report file to write")
 	flag.BoolVar(&o.goBench, "gobench", true, "also run the Go benchmarks and include their output")
 	flag.StringVar(&o.goBenchPkgs, "gobench-pkgs", "./internal/redisinfo ./internal/collect", "packages whose Go benchmarks are run")
+	flag.StringVar(&o.note, "note", "", "a paragraph (Markdown) printed under the report's header: what the tables alone do not say about this run, such as the machine being shared or another run's numbers")
 	flag.IntVar(&o.profile, "profile", 3000, "iterations of the HTTP scrape benchmark run under the CPU profiler to split a scrape's CPU; 0 skips it")
 	flag.Parse()
 	if o.scrapes < 1 || o.repeat < 1 || o.warmup < 0 || o.keys < 10 {

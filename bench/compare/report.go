@@ -133,6 +133,9 @@ func (r report) render() string {
 		w("- %s: `%s`\n", k, r.versions[k])
 	}
 	w("- Method: per exporter and scenario, %d runs (order alternating), each: start the exporter, wait until it reads every node, %d warm-up scrapes, then %d sequential scrapes measured; the median of the runs is reported. Details under [Method](#method).\n\n", o.repeat, o.warmup, o.scrapes)
+	if o.note != "" {
+		w("%s\n\n", strings.TrimSpace(o.note))
+	}
 
 	w("## Goals\n\n")
 	w("From the issue: per node scrape, exporter CPU ≤ 0.5× and Redis-side CPU ≤ 0.5× redis_exporter's on the same Redis, and 0 new connections per steady-state scrape.\n\n")
