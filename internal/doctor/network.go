@@ -114,10 +114,25 @@ type tlsObservation struct {
 
 	plainReply string // the first line a plain-text PING got, if any
 	plainErr   error
-	speaksTLS  bool // a TLS handshake completed (probe when the config says plain)
+	speaksTLS  bool  // a TLS handshake completed (probe when the config says plain)
+	tlsErr     error // why it did not
 
 	now time.Time
 }
+
+// silentError is a probe the server never answered.
+type silentError string
+
+func (e silentError) Error() string { return string(e) }
+
+func isSilent(err error) bool {
+	var s silentError
+	return errors.As(err, &s)
+}
+
+// silentFix is the fix when a node accepts connections but answers
+// neither a plain PING nor a TLS handshake.
+const silentFix = "the node is hung or overloaded, or something between holds the connection: check the node's events and EngineCPUUtilization (docs/runbook.md) and any proxy or firewall on the way"
 
 // tlsVerdict judges transit encryption on one endpoint: on/off as the
 // configuration says, the certificate verified with the configured CA for
@@ -131,6 +146,9 @@ func tlsVerdict(target string, o tlsObservation) Result {
 			return result("tls", target, Fail, "the server wants TLS (transit encryption on) but the configuration says plain TCP",
 				"use rediss:// seeds or set redis.tls.enabled: true (--redis.tls.ca-file turns it on too)")
 		}
+		if isSilent(o.plainErr) && isSilent(o.tlsErr) {
+			return result("tls", target, Fail, "the node accepts TCP connections but answers neither a plain PING nor a TLS handshake: "+clean(o.plainErr.Error()), silentFix)
+		}
 		return result("tls", target, Fail, "the server answered a plain PING with neither RESP nor TLS: "+describeNoReply(o.plainReply, o.plainErr),
 			"check that the address is a Redis node and the port is the node's port")
 	}
@@ -138,6 +156,9 @@ func tlsVerdict(target string, o tlsObservation) Result {
 		if respReply(o.plainReply) {
 			return result("tls", target, Fail, fmt.Sprintf("the configuration says TLS but the server speaks plain RESP (it answered %q to a plain PING)", clean(firstWord(o.plainReply))),
 				"the group has transit encryption off: use redis:// seeds and redis.tls.enabled: false, or enable transit encryption on the group")
+		}
+		if isSilent(o.plainErr) && isSilent(o.handshakeErr) {
+			return result("tls", target, Fail, "the node accepts TCP connections but answers neither a plain PING nor a TLS handshake: "+clean(o.plainErr.Error()), silentFix)
 		}
 		return result("tls", target, Fail, "TLS handshake failed: "+clean(o.handshakeErr.Error()),
 			"check that the port serves TLS and, if the node requires client certificates, set redis.tls.cert_file and key_file")
@@ -252,7 +273,7 @@ func observeTLS(ctx context.Context, d Dialer, addr, host string, cfg *tls.Confi
 	if cfg == nil {
 		o.plainReply, o.plainErr = plainPing(ctx, d, addr, timeout)
 		if !respReply(o.plainReply) {
-			o.speaksTLS = tlsHandshakes(ctx, d, addr, host, timeout)
+			o.speaksTLS, o.tlsErr = tlsHandshakes(ctx, d, addr, host, timeout)
 		}
 		return o
 	}
@@ -310,7 +331,7 @@ func withTLS(ctx context.Context, d Dialer, addr string, tc *tls.Config, timeout
 	start := time.Now()
 	if err := tconn.HandshakeContext(ctx); err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return fmt.Errorf("no TLS handshake within %s", timeout)
+			return silentError(fmt.Sprintf("no TLS handshake within %s", timeout))
 		}
 		return err
 	}
@@ -364,12 +385,13 @@ func isClientCertRefusal(err error) bool {
 
 // tlsHandshakes says whether the server completes a TLS handshake at all
 // (any certificate): how doctor tells "the server wants TLS".
-func tlsHandshakes(ctx context.Context, d Dialer, addr, host string, timeout time.Duration) bool {
+func tlsHandshakes(ctx context.Context, d Dialer, addr, host string, timeout time.Duration) (bool, error) {
 	tc := &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12} //nolint:gosec // detection only; nothing is sent
 	if net.ParseIP(host) == nil {
 		tc.ServerName = host
 	}
-	return withTLS(ctx, d, addr, tc, timeout, nil) == nil
+	err := withTLS(ctx, d, addr, tc, timeout, nil)
+	return err == nil, err
 }
 
 // plainPing sends an inline PING in plain text and returns the first line
@@ -389,7 +411,7 @@ func plainPing(ctx context.Context, d Dialer, addr string, timeout time.Duration
 	if err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
-			return "", fmt.Errorf("no reply within %s", timeout)
+			return "", silentError(fmt.Sprintf("no reply within %s", timeout))
 		}
 		return "", err
 	}

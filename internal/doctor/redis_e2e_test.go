@@ -359,3 +359,32 @@ func TestDoctorAgainstValkey(t *testing.T) {
 		}
 	}
 }
+
+// A node that accepts connections and answers nothing (SIGSTOPped: the
+// kernel still completes the TCP handshake) is told apart from a TLS
+// mismatch, with TLS off and on in the configuration.
+func TestDoctorSilentNode(t *testing.T) {
+	s := redistest.Standalone(t, redistest.Options{})
+	s.Pause()
+	defer s.Resume()
+	for _, tlsOn := range []bool{false, true} {
+		rt := runtimeFor(t, func(c *config.Config) {
+			c.Redis.Addrs = []string{s.Addr}
+			c.Redis.DialTimeout = 500 * time.Millisecond
+			c.Redis.TLS.Enabled = tlsOn
+		})
+		r := runDoctor(t, rt, doctor.Options{})
+		var seen bool
+		for _, res := range r.Results {
+			if res.Check == "tls" {
+				seen = true
+				if res.Status != doctor.Fail || !strings.Contains(res.Detail, "accepts TCP connections but answers neither a plain PING nor a TLS handshake") || !strings.Contains(res.Fix, "hung or overloaded") {
+					t.Errorf("TLS %v: %s %q", tlsOn, res.Status, res.Detail)
+				}
+			}
+		}
+		if !seen {
+			t.Errorf("TLS %v: no tls check", tlsOn)
+		}
+	}
+}

@@ -130,6 +130,8 @@ func TestTLSVerdict(t *testing.T) {
 	}{
 		{"plain as configured", tlsObservation{plainReply: "-NOAUTH Authentication required."}, Pass, []string{"TLS off, as configured"}},
 		{"server wants TLS", tlsObservation{plainErr: errors.New("EOF"), speaksTLS: true}, Fail, []string{"the server wants TLS", "says plain TCP"}},
+		{"silent, plain", tlsObservation{plainErr: silentError("no reply within 5s"), tlsErr: silentError("no TLS handshake within 5s")}, Fail, []string{"answers neither a plain PING nor a TLS handshake: no reply within 5s"}},
+		{"silent, TLS", on(tlsObservation{plainErr: silentError("no reply within 5s"), handshakeErr: silentError("no TLS handshake within 5s")}), Fail, []string{"answers neither"}},
 		{"neither RESP nor TLS", tlsObservation{plainReply: "HTTP/1.1 400 Bad Request"}, Fail, []string{"neither RESP nor TLS", "HTTP/1.1 400"}},
 		{"server speaks plain", on(tlsObservation{handshakeErr: errors.New("x"), plainReply: "+PONG"}), Fail, []string{"the configuration says TLS but the server speaks plain RESP", `"+PONG"`}},
 		{"handshake fails", on(tlsObservation{handshakeErr: errors.New("remote error: tls: certificate required")}), Fail, []string{"TLS handshake failed: remote error: tls: certificate required"}},
