@@ -2,10 +2,11 @@ package web
 
 import (
 	"bytes"
-	"compress/gzip"
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/statuspage"
 )
@@ -55,7 +56,7 @@ func statusPageHandler(status func() *statuspage.Status, links []statuspage.Link
 }
 
 // writeMaybeGzip writes body, gzipped when the client accepts it: a page
-// of 1,500 nodes is some 760 kB, 27 kB gzipped.
+// of 1,500 nodes is some 560 kB, about 30 kB gzipped.
 func writeMaybeGzip(w http.ResponseWriter, r *http.Request, body []byte) {
 	w.Header().Add("Vary", "Accept-Encoding")
 	if !acceptsGzip(r.Header.Get("Accept-Encoding")) {
@@ -63,7 +64,9 @@ func writeMaybeGzip(w http.ResponseWriter, r *http.Request, body []byte) {
 		return
 	}
 	w.Header().Set("Content-Encoding", "gzip")
-	zw := gzip.NewWriter(w)
+	// BestSpeed, as the metrics' gzip: a few kB more than the default
+	// level for a fraction of its CPU.
+	zw, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
 	_, _ = zw.Write(body)
 	_ = zw.Close()
 }
