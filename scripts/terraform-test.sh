@@ -6,7 +6,10 @@
 #   tests/seed_examples/* root; then the same six roots with Valkey: copies
 #   whose module block says engine = "valkey", engine_version = "8.0"
 #   instead of the Redis version, validated with the real provider and
-#   applied against the mocked one (the files in the tree stay as they are).
+#   applied against the mocked one (the files in the tree stay as they are);
+#   and a plan of a Valkey 8.0 group with RBAC users by the real provider,
+#   offline (fake credentials, nothing read from AWS), so the provider's own
+#   plan-time checks of engine = "valkey" run too.
 #
 # Providers: -plugin-dir=$TF_PLUGIN_DIR when set, else /opt/tf-plugins when it
 # exists, else a normal init (needs the registry). Every init writes into a
@@ -199,6 +202,57 @@ valkey_examples() {
 	return $rc
 }
 
+# valkey_real_plan: `terraform plan` of the module with engine = "valkey",
+# 8.0 and create_user_group, by the real provider with fake credentials and
+# no account lookup: planning new resources calls no AWS API. Checks the
+# plan's family, engines and resource count.
+valkey_real_plan() {
+	local root="$work/valkey-plan" log="$work/valkey-plan.log"
+	mkdir -p "$root"
+	cat >"$root/main.tf" <<HCL
+provider "aws" {
+  region                      = "eu-west-1"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  endpoints {
+    sts = "http://127.0.0.1:9"
+  }
+}
+
+module "elasticache" {
+  source                     = "$module_dir"
+  project_name               = "kafka-platform"
+  environment                = "prod"
+  vpc_id                     = "vpc-0a1b2c3d4e5f60718"
+  private_subnet_ids         = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
+  eks_node_security_group_id = "sg-0e1d2c3b4a5f60718"
+  engine                     = "valkey"
+  engine_version             = "8.0"
+  create_user_group          = true
+  ksqldb_user_passwords      = ["ksqldb-password-0123456789"]
+  exporter_user_passwords    = ["exporter-password-0123456789"]
+}
+HCL
+	if ! init_validate "$root" >"$log" 2>&1; then
+		cat "$log"
+		return 1
+	fi
+	tf "$root" plan -no-color -input=false -lock=false -refresh=false >"$log" 2>&1
+	local rc=$? problems=()
+	grep -qE '^Plan: 26 to add, 0 to change, 0 to destroy' "$log" || problems+=("26 resources to add")
+	grep -qE '^[[:space:]]+\+ family[[:space:]]+= "valkey8"$' "$log" || problems+=("family valkey8")
+	[[ $(grep -cE '^[[:space:]]+\+ engine[[:space:]]+= "valkey"$' "$log") == 5 ]] || problems+=("engine valkey on the group, 3 users and the user group")
+	if ((rc != 0 || ${#problems[@]})); then
+		cat "$log"
+		printf '    the plan lacks: %s\n' "${problems[@]}"
+		return 1
+	fi
+	grep -E '^Plan:' "$log" | sed 's/^/    /'
+}
+
 cd "$module_dir" || exit 1
 echo "terraform-test: $(terraform version -json 2>/dev/null | grep -m1 terraform_version | tr -d ' ,"' || true) providers: ${plugin_dir:-registry}"
 
@@ -212,6 +266,7 @@ for dir in examples/* tests/seed_examples/*; do
 	step "init + validate $dir" init_validate "$dir"
 done
 step "examples and seed examples with engine = valkey" valkey_examples
+step "real-provider plan: Valkey 8.0 with RBAC users" valkey_real_plan
 
 echo "terraform-test: $((SECONDS - start))s"
 if ((${#failed[@]})); then
