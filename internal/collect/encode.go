@@ -227,7 +227,7 @@ func (e *encoder) add(m prometheus.Metric) bool {
 		e.drop(fmt.Errorf("%s: a %s sample does not fit the family already sent", meta.name, typ))
 		return false
 	}
-	h := seriesHash(meta.name, &e.pb)
+	h := e.seriesHash(meta.name, &e.pb)
 	if _, dup := e.seen[h]; dup {
 		e.drop(fmt.Errorf("%s: two samples with the labels %v", meta.name, e.pb.GetLabel()))
 		return false
@@ -247,11 +247,15 @@ func (e *encoder) addSample(meta descMeta, s *fastSample) bool {
 	if s.typ == prometheus.CounterValue {
 		typ = dto.MetricType_COUNTER
 	}
-	f := e.admit(meta, typ, s.labels)
-	if f == nil {
+	if !e.validLabels(meta, s.labels) {
 		return false
 	}
 	b := appendSeriesName(e.line[:0], meta.name, "", meta.labels, s.labels, meta.order, "", 0)
+	e.line = b
+	f := e.admit(meta, typ, s.labels, b)
+	if f == nil {
+		return false
+	}
 	b = append(b, ' ')
 	b = appendFloat(b, s.value)
 	b = append(b, '\n')
@@ -267,7 +271,11 @@ func (e *encoder) addDistribution(meta descMeta, d *fastDistribution) bool {
 	if d.histogram {
 		typ = dto.MetricType_HISTOGRAM
 	}
-	f := e.admit(meta, typ, d.labels)
+	if !e.validLabels(meta, d.labels) {
+		return false
+	}
+	e.line = appendSeriesName(e.line[:0], meta.name, "", meta.labels, d.labels, meta.order, "", 0)
+	f := e.admit(meta, typ, d.labels, e.line)
 	if f == nil {
 		return false
 	}
@@ -277,20 +285,27 @@ func (e *encoder) addDistribution(meta descMeta, d *fastDistribution) bool {
 	return true
 }
 
-// admit checks one of this package's samples (label count and UTF-8, the
-// family's type, unique labels) and returns its family, or nil when the
-// sample is dropped.
-func (e *encoder) admit(meta descMeta, typ dto.MetricType, labels []string) *familyBuf {
+// validLabels checks the label values of one of this package's samples:
+// as many as the desc has labels, valid UTF-8.
+func (e *encoder) validLabels(meta descMeta, labels []string) bool {
 	if len(labels) != len(meta.labels) {
 		e.drop(fmt.Errorf("%s: %d label values for %d labels", meta.name, len(labels), len(meta.labels)))
-		return nil
+		return false
 	}
 	for _, v := range labels {
 		if !utf8.ValidString(v) {
 			e.drop(fmt.Errorf("%s: label value %q is not valid UTF-8", meta.name, v))
-			return nil
+			return false
 		}
 	}
+	return true
+}
+
+// admit checks that one of this package's samples fits its family and is
+// not a duplicate, and returns the family, or nil when the sample is
+// dropped. series is the sample's name and labels as written (see
+// seriesHash).
+func (e *encoder) admit(meta descMeta, typ dto.MetricType, labels []string, series []byte) *familyBuf {
 	f := e.fams[meta.name]
 	switch {
 	case f == nil:
@@ -299,17 +314,7 @@ func (e *encoder) admit(meta descMeta, typ dto.MetricType, labels []string) *fam
 		e.drop(fmt.Errorf("%s: a %s sample does not fit the family already sent", meta.name, typ))
 		return nil
 	}
-	var h maphash.Hash
-	h.SetSeed(hashSeed)
-	h.WriteString(meta.name)
-	h.WriteByte(0xfe)
-	for i, v := range labels {
-		h.WriteString(meta.labels[i])
-		h.WriteByte(0)
-		h.WriteString(v)
-		h.WriteByte(0xff)
-	}
-	sum := h.Sum64()
+	sum := maphash.Bytes(hashSeed, series)
 	if _, dup := e.seen[sum]; dup {
 		e.drop(fmt.Errorf("%s: two samples with the labels %q", meta.name, labels))
 		return nil
@@ -578,19 +583,19 @@ func parseDesc(s string) descMeta {
 
 var hashSeed = maphash.MakeSeed()
 
-// seriesHash identifies a sample: its family and label set.
-func seriesHash(name string, m *dto.Metric) uint64 {
-	var h maphash.Hash
-	h.SetSeed(hashSeed)
-	h.WriteString(name)
-	h.WriteByte(0xfe)
-	for _, lp := range m.GetLabel() {
-		h.WriteString(lp.GetName())
-		h.WriteByte(0)
-		h.WriteString(lp.GetValue())
-		h.WriteByte(0xff)
+// seriesHash identifies a sample: its family and label set, hashed as
+// the text format writes them (name{label="value",…}), the key of this
+// package's own samples too (addSample), so a series sent both ways is
+// still a duplicate.
+func (e *encoder) seriesHash(name string, m *dto.Metric) uint64 {
+	e.scratch.names, e.scratch.values, e.scratch.order = e.scratch.names[:0], e.scratch.values[:0], e.scratch.order[:0]
+	for i, lp := range m.GetLabel() {
+		e.scratch.names = append(e.scratch.names, lp.GetName())
+		e.scratch.values = append(e.scratch.values, lp.GetValue())
+		e.scratch.order = append(e.scratch.order, i)
 	}
-	return h.Sum64()
+	e.line = appendSeriesName(e.line[:0], name, "", e.scratch.names, e.scratch.values, e.scratch.order, "", 0)
+	return maphash.Bytes(hashSeed, e.line)
 }
 
 // appendEscaped escapes as the text format wants: backslash and newline,
@@ -626,6 +631,10 @@ func appendFloat(b []byte, f float64) []byte {
 		return append(b, "+Inf"...)
 	case math.IsInf(f, -1):
 		return append(b, "-Inf"...)
+	case f > -1e6 && f < 1e6 && f == math.Trunc(f):
+		// What 'g' writes for a whole number below 10^6 (from 10^6 on
+		// it writes an exponent), without the shortest-digits search.
+		return strconv.AppendInt(b, int64(f), 10)
 	}
 	return strconv.AppendFloat(b, f, 'g', -1, 64)
 }

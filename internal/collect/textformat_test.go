@@ -342,3 +342,33 @@ func TestEncoderReuseAcrossRounds(t *testing.T) {
 		}
 	}
 }
+
+// appendFloat writes what expfmt writes, its shortcut for whole numbers
+// included.
+func TestAppendFloatLikeExpfmt(t *testing.T) {
+	for _, f := range []float64{0, math.Copysign(0, -1), 1, -1, 2, 999999, -999999, 1e6, -1e6, 1234567, 123456, 0.5, -0.25, 1e-7, 1e21, 5e-324, math.MaxFloat64, math.NaN(), math.Inf(1), math.Inf(-1), 999999.5, 4503599627370497} {
+		mf := &dto.MetricFamily{Name: proto.String("x"), Type: dto.MetricType_GAUGE.Enum(), Metric: []*dto.Metric{{Gauge: &dto.Gauge{Value: proto.Float64(f)}}}}
+		want, err := expfmtText(t, mf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := "# TYPE x gauge\nx " + string(appendFloat(nil, f)) + "\n"; got != want {
+			t.Errorf("appendFloat(%v) line %q, expfmt %q", f, got, want)
+		}
+	}
+}
+
+// A series sent once as this package's sample and once as a const metric
+// is a duplicate all the same.
+func TestDuplicateAcrossPaths(t *testing.T) {
+	d := prometheus.NewDesc("redis_up", "Up.", []string{"node", "shard"}, nil)
+	ms := []prometheus.Metric{
+		&fastSample{desc: d, typ: prometheus.GaugeValue, value: 1, labels: []string{"n1", "0"}},
+		prometheus.MustNewConstMetric(d, prometheus.GaugeValue, 0, "n1", "0"),
+		prometheus.MustNewConstMetric(d, prometheus.GaugeValue, 0, "n2", "0"),
+	}
+	exp, err := Encode(nil, ms)
+	if err == nil || exp.Dropped != 1 || exp.Samples != 2 {
+		t.Fatalf("dropped %d samples %d err %v, want 1, 2 and an error", exp.Dropped, exp.Samples, err)
+	}
+}
