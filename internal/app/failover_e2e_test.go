@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -176,6 +177,52 @@ func TestFailoverMeasuredEndToEnd(t *testing.T) {
 	}
 	if v, _ := nodeValue(fams, "redis_node_is_primary", promoted.Addr); v != 1 {
 		t.Errorf("redis_node_is_primary of the new primary = %v, want 1", v)
+	}
+	checkFailoverOnStatusPage(t, r, measured, oldPrimary.Addr, promoted.Addr)
+}
+
+// checkFailoverOnStatusPage: the measured failover is on the status page,
+// as data (/api/v1/status: the shard's count and last duration) and as
+// HTML (the shard's header and the events table, old → new primary).
+func checkFailoverOnStatusPage(t *testing.T, r *running, measured measuredFailover, oldPrimary, newPrimary string) {
+	t.Helper()
+	code, body := r.get(t, "/api/v1/status")
+	if code != http.StatusOK {
+		t.Fatalf("/api/v1/status: %d %s", code, body)
+	}
+	var status struct {
+		Data struct {
+			Shards []struct {
+				Shard               string   `json:"shard"`
+				FailoversMeasured   int      `json:"failovers_measured"`
+				LastFailoverSeconds *float64 `json:"last_failover_duration_seconds"`
+			} `json:"shards"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(body), &status); err != nil {
+		t.Fatalf("/api/v1/status: %v", err)
+	}
+	found := false
+	for _, s := range status.Data.Shards {
+		if s.Shard != "0" {
+			continue
+		}
+		found = true
+		if s.FailoversMeasured != 1 || s.LastFailoverSeconds == nil || math.Abs(*s.LastFailoverSeconds-measured.DurationSeconds) > 1e-6 {
+			t.Errorf("/api/v1/status shard 0: %d measured, last %v s; want 1 and %v s", s.FailoversMeasured, s.LastFailoverSeconds, measured.DurationSeconds)
+		}
+	}
+	if !found {
+		t.Errorf("/api/v1/status has no shard 0: %s", body)
+	}
+	code, page := r.get(t, "/")
+	if code != http.StatusOK {
+		t.Fatalf("GET /: %d", code)
+	}
+	for _, want := range []string{"1 measured (the last took ", oldPrimary + " → " + newPrimary + ", from scrape"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the status page lacks %q", want)
+		}
 	}
 }
 
