@@ -30,6 +30,21 @@ type Collector interface {
 	Update(ctx context.Context, in *Input, ch chan<- prometheus.Metric) error
 }
 
+// NodeReader is the per-node part of a collector that talks to the nodes
+// itself (SLOWLOG). The round calls ReadNode for every node that answered
+// INFO, right after that node's read, in the same worker, on the node's
+// one connection (read.Client) and with the round's context, so a node
+// that does not answer holds up nobody else's reads: read after every
+// node's INFO instead, the others' would wait for the round to give up on
+// it and then find the deadline spent. The collector's Update sends what
+// ReadNode read. ReadNode is called for different nodes concurrently; a
+// panic in it is logged and leaves the node's INFO read as it was. A
+// Collector that is also a NodeReader is called so without registering
+// it in Options.NodeReaders.
+type NodeReader interface {
+	ReadNode(ctx context.Context, read *NodeRead)
+}
+
 // Input is what a round learnt before its collectors run: the topology it
 // used and one INFO read per node, in the topology's node order.
 type Input struct {

@@ -15,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -62,6 +63,10 @@ type Options struct {
 	// Collectors run in every round after the node reads, besides the
 	// built-in "redis" collector.
 	Collectors []Collector
+	// NodeReaders read each node right after its INFO read (NodeReader);
+	// a Collector that is a NodeReader need not be listed again (one
+	// wrapped by another Collector must be).
+	NodeReaders []NodeReader
 	// OnTopologyDoubt is called when a node fails or reports a role that
 	// discovery does not know (typically Discoverer.Trigger).
 	OnTopologyDoubt func()
@@ -89,7 +94,9 @@ type Exporter struct {
 	// an answer never lacks a node.
 	redis      *redisCollector
 	collectors []Collector
-	legacy     legacyInfo
+	// nodeReaders follow each node's INFO read in the same worker.
+	nodeReaders []NodeReader
+	legacy      legacyInfo
 
 	mu    sync.Mutex
 	round *round // in flight, nil when none
@@ -136,7 +143,42 @@ func New(opts Options) *Exporter {
 	state.signals = opts.FailoverSignals
 	e.redis = &redisCollector{state: state, onDoubt: opts.OnTopologyDoubt, logger: opts.Logger, commands: opts.CommandStats, onFailover: opts.OnFailover}
 	e.collectors = append([]Collector{e.redis}, opts.Collectors...)
+	e.nodeReaders = nodeReaders(opts)
 	return e
+}
+
+// nodeReaders lists opts.NodeReaders and the collectors that are
+// NodeReaders; one given as the same pointer twice is listed once.
+func nodeReaders(opts Options) []NodeReader {
+	var out []NodeReader
+	type identity struct {
+		t reflect.Type
+		p uintptr
+	}
+	seen := map[identity]bool{}
+	add := func(r NodeReader) {
+		if r == nil {
+			return
+		}
+		// By pointer only: other dynamic types need not be comparable.
+		if v := reflect.ValueOf(r); v.Kind() == reflect.Pointer {
+			id := identity{v.Type(), v.Pointer()}
+			if seen[id] {
+				return
+			}
+			seen[id] = true
+		}
+		out = append(out, r)
+	}
+	for _, r := range opts.NodeReaders {
+		add(r)
+	}
+	for _, c := range opts.Collectors {
+		if r, ok := c.(NodeReader); ok {
+			add(r)
+		}
+	}
+	return out
 }
 
 // RoundTimeout clamps a client's wish to the bounds a shared round accepts.
@@ -325,6 +367,26 @@ func (e *Exporter) readOne(ctx context.Context, lease ClientLease, node topology
 		return
 	}
 	read = readNode(ctx, lease.Client(node.Addr, node.ServerName), node, cluster, &e.legacy)
+	if read.Up() {
+		e.followRead(ctx, read)
+	}
+}
+
+// followRead runs the node readers on a node that answered INFO. A panic
+// in one of them is logged; the node's read stands.
+func (e *Exporter) followRead(ctx context.Context, read NodeRead) {
+	for _, r := range e.nodeReaders {
+		func() {
+			defer func() {
+				if pv := recover(); pv != nil {
+					e.opts.Logger.Error("a node reader panicked; the node's INFO read stands", "node", read.Node.Name, "panic", fmt.Sprint(pv), "stack", string(debug.Stack()))
+				}
+			}()
+			// A copy: a reader cannot change what the round read.
+			own := read
+			r.ReadNode(ctx, &own)
+		}()
+	}
 }
 
 // addFrom encodes one metric a collector sent. Whatever it sends cannot
