@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,6 +48,7 @@ type Tracker struct {
 
 var (
 	_ collect.Collector    = (*Tracker)(nil)
+	_ collect.NodeReader   = (*Tracker)(nil)
 	_ prometheus.Collector = (*Tracker)(nil)
 )
 
@@ -57,6 +61,11 @@ type trackedNode struct {
 	length int64
 	lastID int64
 	ok     bool // the gauges hold a successful read
+	// followed is the INFO read (its ReadAt) after which ReadNode last
+	// read the node, and followErr how that went: Update takes them
+	// instead of reading the node again in the same round.
+	followed  time.Time
+	followErr error
 }
 
 // NewTracker returns a tracker that feeds rec and reads at most concurrency
@@ -69,12 +78,18 @@ func NewTracker(rec *Recorder, concurrency int) *Tracker {
 // Name implements collect.Collector.
 func (t *Tracker) Name() string { return "slowlog" }
 
-// Update implements collect.Collector: it reads SLOWLOG on every node of the
-// round that answered INFO, on the round's connection and with the round's
-// run_id, at most the tracker's concurrency at once, then sends its gauges
-// and the recorder's series (which then include this round's entries; the
-// Recorder's own Update leaves them to the tracker). It fails when any
-// node's read failed; the others are counted regardless.
+// Update implements collect.Collector: it sends the gauges and the
+// recorder's series (which then include this round's entries; the
+// Recorder's own Update leaves them to the tracker) after this round's
+// SLOWLOG reads of every node that answered INFO, on the round's
+// connection and with the round's run_id. Those reads are done by
+// ReadNode, right after each node's INFO read, so a node that does not
+// answer never holds up the others'; a node ReadNode did not follow in
+// this round (the tracker used without the round's NodeReader hook, a
+// node discovery had not told it about yet) is read here, at most the
+// tracker's concurrency at once, each wave of them with an equal share of
+// what is left of the deadline. It fails when any node's read failed,
+// naming those nodes; the others are counted regardless.
 func (t *Tracker) Update(ctx context.Context, in *collect.Input, ch chan<- prometheus.Metric) error {
 	if in == nil {
 		return nil
@@ -84,10 +99,8 @@ func (t *Tracker) Update(ctx context.Context, in *collect.Input, ch chan<- prome
 	current := t.topo
 	t.mu.Unlock()
 
-	sem := make(chan struct{}, t.concurrency)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var errs []error
+	var failed []nodeFailure
+	var pending []*collect.NodeRead
 	tried := 0
 	for i := range in.Nodes {
 		n := &in.Nodes[i]
@@ -98,33 +111,139 @@ func (t *Tracker) Update(ctx context.Context, in *collect.Input, ch chan<- prome
 			continue // left the group since this round began
 		}
 		tried++
+		if done, err := t.followed(n); done {
+			if err != nil {
+				failed = append(failed, nodeFailure{n.Node.Name, err})
+			}
+			continue
+		}
+		pending = append(pending, n)
+	}
+	failed = append(failed, t.readPending(ctx, pending)...)
+	t.Collect(ch)
+	t.rec.Collect(ch)
+	if len(failed) == 0 {
+		return nil
+	}
+	return failedReads(failed, tried)
+}
+
+// ReadNode implements collect.NodeReader: the round calls it right after
+// the node answered INFO, and Update then takes what it read.
+func (t *Tracker) ReadNode(ctx context.Context, read *collect.NodeRead) {
+	if !read.Up() || read.Client == nil || read.ReadAt.IsZero() {
+		return
+	}
+	t.mu.Lock()
+	current := t.topo
+	t.mu.Unlock()
+	if _, ok := current.Node(read.Node.Name); current != nil && !ok {
+		return // Update decides with the round's topology
+	}
+	n, err := t.scrape(ctx, read.Client, read.Node.Name, read.Node.Shard, read.RunID())
+	n.gauges.Lock()
+	n.followed, n.followErr = read.ReadAt, err
+	n.gauges.Unlock()
+}
+
+// followed reports whether ReadNode read the node after this round's
+// INFO read (the same ReadAt), and how that went.
+func (t *Tracker) followed(read *collect.NodeRead) (bool, error) {
+	t.mu.Lock()
+	n, ok := t.nodes[read.Node.Name]
+	t.mu.Unlock()
+	if !ok || read.ReadAt.IsZero() {
+		return false, nil
+	}
+	n.gauges.Lock()
+	defer n.gauges.Unlock()
+	if !n.followed.Equal(read.ReadAt) {
+		return false, nil
+	}
+	return true, n.followErr
+}
+
+// readPending reads the nodes ReadNode did not, in the round's order, at
+// most the tracker's concurrency at once. Each wave gets an equal share
+// of what is left of the deadline, so a node that never answers uses its
+// share and not the time of the nodes queued behind it.
+func (t *Tracker) readPending(ctx context.Context, nodes []*collect.NodeRead) []nodeFailure {
+	if len(nodes) == 0 {
+		return nil
+	}
+	workers := min(max(t.concurrency, 1), len(nodes))
+	share := time.Duration(-1)
+	if deadline, ok := ctx.Deadline(); ok {
+		waves := (len(nodes) + workers - 1) / workers
+		share = max(time.Until(deadline)/time.Duration(waves), 0)
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failed []nodeFailure
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				mu.Lock()
-				errs = append(errs, fmt.Errorf("slowlog %s: not read before the round's deadline: %w", n.Node.Name, ctx.Err()))
-				mu.Unlock()
-				return
-			}
-			defer func() { <-sem }()
-			if err := t.Scrape(ctx, n.Client, n.Node.Name, n.Node.Shard, n.RunID()); err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(nodes) {
+					return
+				}
+				n := nodes[i]
+				var err error
+				if ctx.Err() != nil {
+					err = fmt.Errorf("slowlog %s: not read before the round's deadline: %w", n.Node.Name, ctx.Err())
+				} else {
+					err = t.readWithin(ctx, share, n)
+				}
+				if err != nil {
+					mu.Lock()
+					failed = append(failed, nodeFailure{n.Node.Name, err})
+					mu.Unlock()
+				}
 			}
 		}()
 	}
 	wg.Wait()
-	t.Collect(ch)
-	t.rec.Collect(ch)
-	if len(errs) == 0 {
-		return nil
+	return failed
+}
+
+// readWithin reads one node within share of the round's deadline (all of
+// what is left when share is negative).
+func (t *Tracker) readWithin(ctx context.Context, share time.Duration, n *collect.NodeRead) error {
+	if share >= 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, share)
+		defer cancel()
 	}
-	// One line however many nodes failed: the first error and a count.
-	return fmt.Errorf("SLOWLOG read failed on %d of %d nodes, first: %w", len(errs), tried, errs[0])
+	_, err := t.scrape(ctx, n.Client, n.Node.Name, n.Node.Shard, n.RunID())
+	return err
+}
+
+// nodeFailure is one node's failed SLOWLOG read.
+type nodeFailure struct {
+	node string
+	err  error
+}
+
+// maxNamedFailures bounds how many failed nodes the collector's error
+// names: one line however many failed.
+const maxNamedFailures = 5
+
+// failedReads is the collector's error: how many nodes failed, the first
+// of them by name, and the first error.
+func failedReads(failed []nodeFailure, tried int) error {
+	sort.Slice(failed, func(i, j int) bool { return failed[i].node < failed[j].node })
+	names := make([]string, 0, min(len(failed), maxNamedFailures))
+	for _, f := range failed[:min(len(failed), maxNamedFailures)] {
+		names = append(names, f.node)
+	}
+	more := ""
+	if len(failed) > maxNamedFailures {
+		more = fmt.Sprintf(" and %d more", len(failed)-maxNamedFailures)
+	}
+	return fmt.Errorf("SLOWLOG read failed on %d of %d nodes (%s%s), first: %w", len(failed), tried, strings.Join(names, ", "), more, failed[0].err)
 }
 
 // SetTopology makes t the group: nodes that left it are forgotten with
@@ -153,6 +272,12 @@ func (t *Tracker) SetTopology(topo *topology.Topology) {
 // INFO server's run_id from the same scrape ("" when unknown): a change means
 // the node restarted and its ids started over. It never runs SLOWLOG RESET.
 func (t *Tracker) Scrape(ctx context.Context, c Client, node, shard, runID string) error {
+	_, err := t.scrape(ctx, c, node, shard, runID)
+	return err
+}
+
+// scrape is Scrape, returning the node's state too.
+func (t *Tracker) scrape(ctx context.Context, c Client, node, shard, runID string) (*trackedNode, error) {
 	t.mu.Lock()
 	n, ok := t.nodes[node]
 	if !ok {
@@ -174,7 +299,7 @@ func (t *Tracker) Scrape(ctx context.Context, c Client, node, shard, runID strin
 		return nil
 	}); err != nil {
 		n.setFailed()
-		return fmt.Errorf("slowlog %s: SLOWLOG GET 1 / SLOWLOG LEN: %w", node, err)
+		return n, fmt.Errorf("slowlog %s: SLOWLOG GET 1 / SLOWLOG LEN: %w", node, err)
 	}
 	pr := probe{RunID: runID, NewestID: -1, Length: length.Val(), Now: t.now()}
 	if v := newest.Val(); len(v) > 0 {
@@ -186,7 +311,7 @@ func (t *Tracker) Scrape(ctx context.Context, c Client, node, shard, runID strin
 		var err error
 		if fetched, err = c.SlowLogGet(ctx, want).Result(); err != nil && !errors.Is(err, redis.Nil) {
 			n.setFailed()
-			return fmt.Errorf("slowlog %s: SLOWLOG GET %d: %w", node, want, err)
+			return n, fmt.Errorf("slowlog %s: SLOWLOG GET %d: %w", node, want, err)
 		}
 	}
 	next, fresh, missed := advance(n.cursor, pr, fetched)
@@ -199,7 +324,7 @@ func (t *Tracker) Scrape(ctx context.Context, c Client, node, shard, runID strin
 	for _, s := range fresh {
 		t.rec.RecordSlow(commandFromRedis(node, shard, s))
 	}
-	return nil
+	return n, nil
 }
 
 // Forget drops a node that left the topology, with its gauges (SetTopology
