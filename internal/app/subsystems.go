@@ -89,6 +89,10 @@ func (a *App) addSlowlog(ctx context.Context, cfg *config.Config, opts *collect.
 		// The tracker sends the recorder's counters after this round's
 		// SLOWLOG reads, so a slow command shows in the first scrape after it.
 		opts.Collectors = append(opts.Collectors, tracker)
+		// It reads each node right after that node's INFO (the status
+		// page's wrapper hides the hook, so it is registered by name): a
+		// node that does not answer cannot spend the others' deadline.
+		opts.NodeReaders = append(opts.NodeReaders, tracker)
 	} else {
 		opts.Collectors = append(opts.Collectors, rec)
 	}
