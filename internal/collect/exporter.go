@@ -13,6 +13,7 @@ package collect
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -108,6 +109,9 @@ type Exporter struct {
 	// buffers.
 	familySizes map[string]int
 	samples     int
+	// unanswered holds the addresses of the nodes whose read failed in
+	// the last round; the next reads them last (readOrder).
+	unanswered map[string]bool
 	// running marks collectors whose Update has not returned yet (one
 	// that outlived its round), so a stuck collector is skipped instead
 	// of piling up goroutines.
@@ -324,6 +328,14 @@ func (e *Exporter) readNodes(ctx context.Context, lease ClientLease, p *progress
 	}
 	p.mu.Unlock()
 
+	// Nodes that did not answer the last round are read last: one that
+	// hangs (SIGSTOP, a host that accepts TCP and answers nothing) then
+	// holds its worker after every other node was read, not while the
+	// nodes queued behind it miss the deadline.
+	e.mu.Lock()
+	order := readOrder(topo.Nodes, e.unanswered)
+	e.mu.Unlock()
+
 	// A pool of Concurrency workers, not a goroutine per node: at 1,500
 	// nodes those would be 1,500 stacks parked on a semaphore.
 	cluster := topo.Mode == topology.ModeCluster
@@ -334,10 +346,11 @@ func (e *Exporter) readNodes(ctx context.Context, lease ClientLease, p *progress
 		go func() {
 			defer wg.Done()
 			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(topo.Nodes) {
+				k := int(next.Add(1) - 1)
+				if k >= len(order) {
 					return
 				}
+				i := order[k]
 				e.readOne(ctx, lease, topo.Nodes[i], cluster, func(read NodeRead) {
 					in.Nodes[i] = read
 					p.mu.Lock()
@@ -348,8 +361,38 @@ func (e *Exporter) readNodes(ctx context.Context, lease ClientLease, p *progress
 		}()
 	}
 	wg.Wait()
+	unanswered := map[string]bool{}
+	for i := range in.Nodes {
+		if r := &in.Nodes[i]; !r.Up() && !errors.Is(r.Err, errNotRead) {
+			unanswered[r.Node.Addr] = true
+		}
+	}
+	e.mu.Lock()
+	e.unanswered = unanswered
+	e.mu.Unlock()
 	return in
 }
+
+// readOrder is the order a round reads nodes in: by index, the nodes that
+// answered the last round (or are new) first, then those that did not.
+func readOrder(nodes []topology.Node, unanswered map[string]bool) []int {
+	order := make([]int, 0, len(nodes))
+	for i, n := range nodes {
+		if !unanswered[n.Addr] {
+			order = append(order, i)
+		}
+	}
+	for i, n := range nodes {
+		if unanswered[n.Addr] {
+			order = append(order, i)
+		}
+	}
+	return order
+}
+
+// errNotRead marks a node the round had no time left to read: it says
+// nothing about the node, so the next round does not read it last.
+var errNotRead = errors.New("not read before the round's deadline")
 
 // readOne reads one node and hands the result to done, whatever happens:
 // a panic while reading it fails that node only.
@@ -363,7 +406,7 @@ func (e *Exporter) readOne(ctx context.Context, lease ClientLease, node topology
 		done(read)
 	}()
 	if err := ctx.Err(); err != nil {
-		read.Err = fmt.Errorf("not read before the round's deadline: %w", err)
+		read.Err = fmt.Errorf("%w: %w", errNotRead, err)
 		return
 	}
 	read = readNode(ctx, lease.Client(node.Addr, node.ServerName), node, cluster, &e.legacy)
