@@ -1,6 +1,7 @@
 package statuspage
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 	"strings"
@@ -130,6 +131,11 @@ type NodeStatus struct {
 	Address string `json:"address"`
 	Shard   string `json:"shard"`
 	Role    string `json:"role"`
+	// RoleFrom says where Role comes from: node (what it said in the
+	// newest round), last_seen (it did not answer: what it said when it
+	// last did, at RoleSeenAt) or discovery.
+	RoleFrom   string     `json:"role_from"`
+	RoleSeenAt *time.Time `json:"role_seen_at,omitempty"`
 	// State is up, down (did not answer INFO) or not_read (no round yet).
 	State string `json:"state"`
 	Error string `json:"error,omitempty"`
@@ -382,15 +388,12 @@ func Build(in Input) *Status {
 	}
 	// Shards with a down or lagging node come first: at 500 shards that
 	// is what the reader looks for.
-	// In a shard, the primary first, then the replicas by name.
+	// In a shard, the answering primary first, then a primary that does
+	// not answer (the old one after a failover), then the replicas by name.
 	for i := range s.Shards {
 		slices.SortStableFunc(s.Shards[i].Nodes, func(a, b NodeStatus) int {
-			pa, pb := a.Role == string(topology.RolePrimary), b.Role == string(topology.RolePrimary)
-			switch {
-			case pa && !pb:
-				return -1
-			case pb && !pa:
-				return 1
+			if c := cmp.Compare(listRank(a), listRank(b)); c != 0 {
+				return c
 			}
 			return strings.Compare(a.Name, b.Name)
 		})
@@ -414,6 +417,18 @@ func Build(in Input) *Status {
 	}
 	s.Sources = sources(in, now)
 	return s
+}
+
+// listRank orders a shard's nodes: the primary that answers, a primary
+// that does not, the rest.
+func listRank(n NodeStatus) int {
+	switch {
+	case n.Role != string(topology.RolePrimary):
+		return 2
+	case n.State == StateUp:
+		return 0
+	}
+	return 1
 }
 
 // worse orders the nodes under an alarm: firing first, then by value.
@@ -458,7 +473,7 @@ func nodeReadings(in Input) ([]NodeReading, map[string]int) {
 	if in.Topology != nil {
 		for _, n := range in.Topology.Nodes {
 			if !seen[n.Name] {
-				out = append(out, NodeReading{Node: n, Role: n.Role})
+				out = append(out, NodeReading{Node: n, Role: n.Role, RoleFrom: RoleFromDiscovery})
 				seen[n.Name] = true
 			}
 		}
@@ -469,7 +484,15 @@ func nodeReadings(in Input) ([]NodeReading, map[string]int) {
 func nodeStatus(r NodeReading, defs []alarms.Alarm, cw map[string]map[string]float64) NodeStatus {
 	n := r.Node
 	ns := NodeStatus{Name: n.Name, Address: n.Addr, Shard: n.Shard, Role: string(r.Role), Error: r.Error,
-		CacheClusterID: n.CacheClusterID, CacheNodeID: n.CacheNodeID, AvailabilityZone: n.AvailabilityZone, Alarms: make([]NodeAlarm, len(defs))}
+		RoleFrom: r.RoleFrom, CacheClusterID: n.CacheClusterID, CacheNodeID: n.CacheNodeID, AvailabilityZone: n.AvailabilityZone,
+		Alarms: make([]NodeAlarm, len(defs))}
+	if ns.RoleFrom == "" {
+		ns.RoleFrom = RoleFromDiscovery
+	}
+	if r.RoleFrom == RoleFromLastSeen {
+		at := r.RoleSeenAt
+		ns.RoleSeenAt = &at
+	}
 	switch {
 	case r.ReadAt.IsZero():
 		ns.State = StateNotRead

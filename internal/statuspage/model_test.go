@@ -3,6 +3,7 @@ package statuspage
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -185,5 +186,56 @@ func TestBuildListsThePrimaryFirst(t *testing.T) {
 	}
 	if want := []string{"10.0.0.1:6379", "10.0.0.2:6379", "10.0.0.3:6379"}; !slices.Equal(got, want) {
 		t.Errorf("shard 0 lists %v, want %v (the primary, then the replicas by name)", got, want)
+	}
+}
+
+// After a failover the dead old primary is down: the page must not call it
+// the primary (the shard header names the new one), only its last known
+// role, said to be that.
+func TestBuildShowsTheDeadOldPrimaryAsLastSeen(t *testing.T) {
+	d := defs(t, nil)
+	rec := NewRecorder(func() []alarmDef { return d })
+	t0 := time.Now().Add(-time.Minute)
+	if err := rec.Update(context.Background(), group(t, t0, 1000, 1000, "1"), nil); err != nil {
+		t.Fatal(err)
+	}
+	// The primary dies, the first replica is promoted; discovery has not
+	// run again and still calls the old one the primary.
+	in := group(t, t0.Add(10*time.Second), 1000, 1000, "1")
+	promoted := captured(t, "primary.txt")
+	promoted.Fields["connected_slaves"] = "0"
+	in.Nodes[0].Err = errors.New("dial tcp 10.0.0.1:6379: connection refused")
+	in.Nodes[1].Info = promoted
+	if err := rec.Update(context.Background(), in, nil); err != nil {
+		t.Fatal(err)
+	}
+	s := Build(Input{Snapshot: rec.Snapshot(), Alarms: d, Topology: in.Topology})
+	sh := s.Shards[0]
+	if sh.Primary != "10.0.0.2:6379" {
+		t.Fatalf("shard header names %q, want the promoted 10.0.0.2:6379", sh.Primary)
+	}
+	if sh.Nodes[0].Name != "10.0.0.2:6379" {
+		t.Errorf("the shard lists %s first, want the answering primary", sh.Nodes[0].Name)
+	}
+	old := findNode(t, s, "10.0.0.1:6379")
+	if old.State != StateDown || old.Role != "primary" || old.RoleFrom != RoleFromLastSeen || old.RoleSeenAt == nil || !old.RoleSeenAt.Equal(t0) {
+		t.Errorf("old primary: state %s, role %q from %q seen at %v; want down, primary from %q at %v", old.State, old.Role, old.RoleFrom, old.RoleSeenAt, RoleFromLastSeen, t0)
+	}
+	if n := findNode(t, s, "10.0.0.2:6379"); n.Role != "primary" || n.RoleFrom != RoleFromNode {
+		t.Errorf("new primary: role %q from %q", n.Role, n.RoleFrom)
+	}
+	// A node that never answered: its role is discovery's, said so.
+	if n := findNode(t, s, "10.0.0.3:6379"); n.RoleFrom != RoleFromDiscovery {
+		t.Errorf("never-answering replica: role from %q, want %q", n.RoleFrom, RoleFromDiscovery)
+	}
+	var b bytes.Buffer
+	if err := Render(&b, Page{Status: s}); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	row := page[strings.Index(page, `data-node="10.0.0.1:6379"`):]
+	row = row[:strings.Index(row, "</tr>")]
+	if !strings.Contains(row, "primary (last seen") || strings.Contains(row, "<td>primary</td>") {
+		t.Errorf("old primary's row does not say its role is the last seen one:\n%s", row)
 	}
 }

@@ -51,6 +51,10 @@ type Recorder struct {
 	// (key: node + "\x00" + alarm + "\x00" + condition).
 	overSince  map[string]time.Time
 	collectors map[string]CollectorResult
+	// lastRole is the role each node reported when it last answered, so
+	// that a node that stopped answering (the dead old primary after a
+	// failover) is shown with its last known role, said to be that.
+	lastRole map[string]roleSeen
 
 	snap atomic.Pointer[Snapshot]
 }
@@ -60,7 +64,7 @@ type Recorder struct {
 func NewRecorder(defs func() []alarms.Alarm) *Recorder {
 	return &Recorder{alarms: defs, now: time.Now, counters: map[string][]counterSample{}, offsets: map[string][]offsetSample{},
 		primaryOf: map[string]string{}, failovers: map[string]int{}, overSince: map[string]time.Time{},
-		collectors: map[string]CollectorResult{}}
+		collectors: map[string]CollectorResult{}, lastRole: map[string]roleSeen{}}
 }
 
 var _ collect.Collector = (*Recorder)(nil)
@@ -89,8 +93,13 @@ type NodeReading struct {
 	Up   bool
 	// Error is why the node did not answer (bounded, valid UTF-8).
 	Error string
-	// Role is what the node said (discovery's when it did not answer).
-	Role topology.Role
+	// Role is what the node said in this round (RoleFrom RoleFromNode);
+	// when it did not answer, what it said when it last did
+	// (RoleFromLastSeen, at RoleSeenAt), or else discovery's
+	// (RoleFromDiscovery).
+	Role       topology.Role
+	RoleFrom   string
+	RoleSeenAt time.Time
 	// Replica side: the link to the primary and how far behind it is.
 	LinkStatus      string
 	LinkDownSeconds float64
@@ -124,6 +133,18 @@ type AlarmReading struct {
 	OverSince time.Time
 	For       time.Duration
 	Firing    bool
+}
+
+// Where a node's role comes from.
+const (
+	RoleFromNode      = "node"
+	RoleFromLastSeen  = "last_seen"
+	RoleFromDiscovery = "discovery"
+)
+
+type roleSeen struct {
+	role topology.Role
+	at   time.Time
 }
 
 // CollectorResult is a collector's outcome in the newest round it ran in.
@@ -180,6 +201,7 @@ func (r *Recorder) Update(_ context.Context, in *collect.Input, _ chan<- prometh
 		} else {
 			n.Error = boundedText(read.Err.Error(), maxErrorBytes)
 		}
+		r.role(read, &n)
 		snap.Nodes[i] = n
 		byShard[read.Node.Shard] = append(byShard[read.Node.Shard], i)
 	}
@@ -193,6 +215,24 @@ func (r *Recorder) Update(_ context.Context, in *collect.Input, _ chan<- prometh
 	}
 	r.snap.Store(snap)
 	return nil
+}
+
+// role says where n's role comes from and, for a node that did not
+// report one this round, uses the one it last reported. Caller holds r.mu.
+func (r *Recorder) role(read *collect.NodeRead, n *NodeReading) {
+	if n.Up {
+		switch read.Info.Role() {
+		case "master", "slave":
+			n.RoleFrom = RoleFromNode
+			r.lastRole[read.Node.Name] = roleSeen{role: n.Role, at: n.ReadAt}
+			return
+		}
+	}
+	if seen, ok := r.lastRole[read.Node.Name]; ok {
+		n.Role, n.RoleFrom, n.RoleSeenAt = seen.role, RoleFromLastSeen, seen.at
+		return
+	}
+	n.RoleFrom = RoleFromDiscovery
 }
 
 // replication fills the replicas' link and lag, and counts failovers. It
@@ -253,6 +293,11 @@ func (r *Recorder) forget(t *topology.Topology) {
 	for k := range r.counters {
 		if !nodes[k] {
 			delete(r.counters, k)
+		}
+	}
+	for k := range r.lastRole {
+		if !nodes[k] {
+			delete(r.lastRole, k)
 		}
 	}
 	for k := range r.overSince {

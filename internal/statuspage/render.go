@@ -87,7 +87,7 @@ func topologyView(s *Status) []shardView {
 }
 
 func row(n *NodeStatus) rowView {
-	r := rowView{Name: n.Name, Role: n.Role, State: n.State, Error: n.Error, AvailabilityZone: n.AvailabilityZone,
+	r := rowView{Name: n.Name, Role: roleText(n), State: n.State, Error: n.Error, AvailabilityZone: n.AvailabilityZone,
 		Lagging: n.Lagging, Class: "node " + n.State}
 	if n.Lagging {
 		r.Class += " lagging"
@@ -138,6 +138,26 @@ func row(n *NodeStatus) rowView {
 	r.CPU = alarmCell(n.Alarms, "ElastiCacheHighEngineCPU", "%")
 	r.Evict = alarmCell(n.Alarms, "ElastiCacheEvictions", "")
 	return r
+}
+
+// roleText is the node's role as the page shows it: a node that did not
+// answer has no role now, only the one it last reported or discovery's.
+func roleText(n *NodeStatus) string {
+	if n.State == StateUp {
+		return n.Role
+	}
+	switch n.RoleFrom {
+	case RoleFromLastSeen:
+		if n.RoleSeenAt != nil {
+			return n.Role + " (last seen " + n.RoleSeenAt.UTC().Format("15:04:05Z") + ")"
+		}
+		return n.Role + " (last seen)"
+	case RoleFromDiscovery:
+		if n.Role != "" && n.State == StateDown {
+			return n.Role + " (per discovery)"
+		}
+	}
+	return n.Role
 }
 
 // alarmCell is a cell marked by the node's reading of the alarm; its text
