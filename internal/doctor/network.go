@@ -296,9 +296,9 @@ func observeTLS(ctx context.Context, d Dialer, addr, host string, cfg *tls.Confi
 	tc.ServerName = o.name
 	tc.InsecureSkipVerify = true //nolint:gosec // verified below, by hand, to tell which part fails; nothing is sent on this connection
 	var state tls.ConnectionState
-	err := withTLS(ctx, d, addr, tc, timeout, func(c *tls.Conn, took time.Duration) {
+	err := withTLS(ctx, d, addr, tc, timeout, func(c *tls.Conn, took time.Duration, deadline time.Time) {
 		state = c.ConnectionState()
-		o.clientCertErr = clientCertRefusal(c, took)
+		o.clientCertErr = clientCertRefusal(c, took, deadline)
 	})
 	if err != nil {
 		o.handshakeErr = err
@@ -318,8 +318,9 @@ func observeTLS(ctx context.Context, d Dialer, addr, host string, cfg *tls.Confi
 }
 
 // withTLS dials, completes a handshake and calls use with the connection
-// (deadline set), then closes it.
-func withTLS(ctx context.Context, d Dialer, addr string, tc *tls.Config, timeout time.Duration, use func(c *tls.Conn, took time.Duration)) error {
+// and its deadline (set on it: the handshake's, timeout from the dial),
+// then closes it.
+func withTLS(ctx context.Context, d Dialer, addr string, tc *tls.Config, timeout time.Duration, use func(c *tls.Conn, took time.Duration, deadline time.Time)) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	conn, err := d.DialContext(ctx, "tcp", addr)
@@ -335,11 +336,10 @@ func withTLS(ctx context.Context, d Dialer, addr string, tc *tls.Config, timeout
 		}
 		return err
 	}
-	if dl, ok := ctx.Deadline(); ok {
-		_ = tconn.SetDeadline(dl)
-	}
+	deadline, _ := ctx.Deadline() // set by the WithTimeout above
+	_ = tconn.SetDeadline(deadline)
 	if use != nil {
-		use(tconn, time.Since(start))
+		use(tconn, time.Since(start), deadline)
 	}
 	return nil
 }
@@ -349,9 +349,15 @@ func withTLS(ctx context.Context, d Dialer, addr string, tc *tls.Config, timeout
 // accepts: TLS 1.3 sends it after the client's handshake is done. It
 // waits about one handshake's time (the alert follows within a round
 // trip), then sends an inline PING (nothing secret) and reads the reply;
-// a connection reset right after the handshake counts too.
-func clientCertRefusal(c *tls.Conn, took time.Duration) error {
-	_ = c.SetReadDeadline(time.Now().Add(50*time.Millisecond + took))
+// a connection reset right after the handshake counts too. Every read
+// ends by deadline (the connection's): a node behind a TLS endpoint that
+// completes handshakes and answers nothing must not hold doctor.
+func clientCertRefusal(c *tls.Conn, took time.Duration, deadline time.Time) error {
+	listen := time.Now().Add(50*time.Millisecond + took)
+	if listen.After(deadline) {
+		listen = deadline
+	}
+	_ = c.SetReadDeadline(listen)
 	var b [1]byte
 	_, err := c.Read(b[:])
 	if isClientCertRefusal(err) {
@@ -361,7 +367,7 @@ func clientCertRefusal(c *tls.Conn, took time.Duration) error {
 	if err != nil && (!errors.As(err, &ne) || !ne.Timeout()) {
 		return nil // something else; the auth check will see it
 	}
-	_ = c.SetReadDeadline(time.Time{})
+	_ = c.SetReadDeadline(deadline)
 	_, err = readLine(c, "PING\r\n")
 	switch {
 	case isClientCertRefusal(err):
