@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/collect"
 )
 
 // seriesLabels are the labels of every CloudWatch series: YACE's dimension
@@ -101,8 +103,11 @@ func (r *Refresher) Collect(ch chan<- prometheus.Metric) {
 		if !ok {
 			continue
 		}
+		// The ids come from the ElastiCache API (or discovery): bounded,
+		// valid UTF-8 label values, whatever it sent.
 		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, p.c.Value,
-			p.key.CacheClusterID, p.key.CacheNodeID, p.c.Node, p.c.Shard)
+			collect.LabelValue(p.key.CacheClusterID), collect.LabelValue(p.key.CacheNodeID),
+			collect.LabelValue(p.c.Node), collect.LabelValue(p.c.Shard))
 	}
 
 	d := r.selfDescs

@@ -3,6 +3,7 @@ package cwmetrics
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -111,6 +112,8 @@ func metricDataInput(batch []query, w window, period time.Duration) *cloudwatch.
 // the datapoint with the latest timestamp. It does not trust the order of
 // Timestamps: CloudWatch sorts as ScanBy asks, but the emulator returns raw
 // datapoints oldest first, and nothing in the API contract forbids either.
+// A NaN or infinite value is no datapoint: no ElastiCache metric has one,
+// and the series is better absent than NaN.
 func newestByID(newest map[string]sample, results []types.MetricDataResult) {
 	for _, r := range results {
 		id := aws.ToString(r.Id)
@@ -119,6 +122,9 @@ func newestByID(newest map[string]sample, results []types.MetricDataResult) {
 			n = len(r.Values)
 		}
 		for i := 0; i < n; i++ {
+			if v := r.Values[i]; math.IsNaN(v) || math.IsInf(v, 0) {
+				continue
+			}
 			cur, ok := newest[id]
 			if !ok || r.Timestamps[i].After(cur.Time) {
 				newest[id] = sample{Time: r.Timestamps[i], Value: r.Values[i]}
