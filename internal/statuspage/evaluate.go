@@ -2,6 +2,7 @@ package statuspage
 
 import (
 	"cmp"
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -116,6 +117,10 @@ func readAlarm(a alarms.Alarm, n *NodeReading, h []counterSample) AlarmReading {
 		}
 	default:
 		return ar
+	}
+	if math.IsNaN(ar.Value) || math.IsInf(ar.Value, 0) {
+		// A rate or ratio of hostile values: no value, not over.
+		return AlarmReading{Alarm: a.Name()}
 	}
 	ar.Over = ar.Has && ar.Value > a.Threshold
 	return ar

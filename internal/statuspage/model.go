@@ -2,6 +2,7 @@ package statuspage
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -343,7 +344,7 @@ func Build(in Input) *Status {
 			s.Shards = append(s.Shards, ShardStatus{Name: ns.Shard, FailoversSeen: failovers[ns.Shard], FailoverEvents: s.Events.FailoversByShard[ns.Shard],
 				FailoversMeasured: s.Events.MeasuredFailoversByShard[ns.Shard]})
 			if d, ok := s.Events.lastMeasured[ns.Shard]; ok {
-				s.Shards[i].LastFailoverSeconds = ptr(d)
+				s.Shards[i].LastFailoverSeconds = finite(d)
 			}
 		}
 		sh := &s.Shards[i]
@@ -500,19 +501,19 @@ func nodeStatus(r NodeReading, defs []alarms.Alarm, cw map[string]map[string]flo
 		ns.State = StateUp
 		at := r.ReadAt
 		ns.ReadAt = &at
-		ns.MemoryUsedBytes, ns.MemoryMaxBytes = ptr(r.UsedMemory), ptr(r.MaxMemory)
+		ns.MemoryUsedBytes, ns.MemoryMaxBytes = finite(r.UsedMemory), finite(r.MaxMemory)
 		if r.HasClients {
-			ns.ConnectedClients = ptr(r.Clients)
+			ns.ConnectedClients = finite(r.Clients)
 		}
 		if r.Role == topology.RoleReplica {
 			ns.Link = r.LinkStatus
 			if r.LinkStatus != "up" {
-				ns.LinkDownSeconds = ptr(r.LinkDownSeconds)
+				ns.LinkDownSeconds = finite(r.LinkDownSeconds)
 				ns.Lagging = true
 			}
 		}
 		if r.HasLag {
-			ns.LagBytes, ns.LagSeconds = ptr(r.LagBytes), ptr(r.LagSeconds)
+			ns.LagBytes, ns.LagSeconds = finite(r.LagBytes), finite(r.LagSeconds)
 		}
 	default:
 		ns.State = StateDown
@@ -526,7 +527,9 @@ func nodeStatus(r NodeReading, defs []alarms.Alarm, cw map[string]map[string]flo
 			ar := r.Alarms[i]
 			na.Condition = ar.Condition
 			if ar.Has {
-				na.Value, na.State = ptr(ar.Value), AlarmOK
+				if na.Value = finite(ar.Value); na.Value != nil {
+					na.State = AlarmOK
+				}
 			}
 			if ar.Over {
 				na.State = AlarmOver
@@ -537,7 +540,7 @@ func nodeStatus(r NodeReading, defs []alarms.Alarm, cw map[string]map[string]flo
 				}
 			}
 		}
-		if v, ok := nodeCW[cwKey(a.Definition.CloudWatch.MetricName, a.Definition.CloudWatch.Statistic)]; ok {
+		if v, ok := nodeCW[cwKey(a.Definition.CloudWatch.MetricName, a.Definition.CloudWatch.Statistic)]; ok && finite(v) != nil {
 			na.CloudWatch, na.CloudWatchOver = ptr(v), v > a.Threshold
 		}
 		ns.Alarms[i] = na
@@ -546,6 +549,16 @@ func nodeStatus(r NodeReading, defs []alarms.Alarm, cw map[string]map[string]flo
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// finite is v, or nil (unknown) when it is NaN or infinite: values a node
+// reports are finite, but a ratio or a difference of hostile ones need not
+// be, and encoding/json refuses them (the whole of /api/v1/status would).
+func finite(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
 
 // cloudWatchByNode indexes the cached CloudWatch values by node, metric
 // and statistic.

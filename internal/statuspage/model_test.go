@@ -3,8 +3,10 @@ package statuspage
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -237,5 +239,41 @@ func TestBuildShowsTheDeadOldPrimaryAsLastSeen(t *testing.T) {
 	row = row[:strings.Index(row, "</tr>")]
 	if !strings.Contains(row, "primary (last seen") || strings.Contains(row, "<td>primary</td>") {
 		t.Errorf("old primary's row does not say its role is the last seen one:\n%s", row)
+	}
+}
+
+// Values a node reports are finite (redisinfo refuses NaN and Inf), but
+// what the page computes from them need not be: a ratio of a huge to a
+// tiny number, a difference of two huge ones. /api/v1/status must stay
+// valid JSON whatever a node says, with such a value unknown.
+func TestBuildStaysJSONWithHostileHugeValues(t *testing.T) {
+	d := defs(t, nil)
+	rec := NewRecorder(func() []alarmDef { return d })
+	t0 := time.Now().Add(-time.Minute)
+	for i := range 2 {
+		in := group(t, t0.Add(time.Duration(i)*10*time.Second), 0, 0, "1")
+		p, r := in.Nodes[0].Info, in.Nodes[1].Info
+		p.Fields["used_memory"], p.Fields["maxmemory"] = "1e308", "1e-300"
+		p.Fields["master_repl_offset"], r.Fields["slave_repl_offset"] = "1.7e308", "-1.7e308"
+		p.Fields["used_cpu_sys_main_thread"] = []string{"-1.7e308", "1.7e308"}[i]
+		p.Fields["evicted_keys"] = []string{"-1.7e308", "1.7e308"}[i]
+		if err := rec.Update(context.Background(), in, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cw := &CloudWatchInput{Values: []cwmetrics.CachedValue{{Metric: "CurrConnections", Statistic: "Average", Node: "10.0.0.1:6379", Value: math.Inf(1)}}}
+	s := Build(Input{Snapshot: rec.Snapshot(), Alarms: d, CloudWatch: cw})
+	if _, err := json.Marshal(s); err != nil {
+		t.Fatalf("/api/v1/status would not encode: %v", err)
+	}
+	if n := findNode(t, s, "10.0.0.2:6379"); n.LagBytes != nil {
+		t.Errorf("replica lag bytes %v, want unknown", *n.LagBytes)
+	}
+	var b bytes.Buffer
+	if err := Render(&b, Page{Status: s}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "Inf") || strings.Contains(b.String(), "NaN") {
+		t.Errorf("the page shows a non-finite value")
 	}
 }

@@ -127,7 +127,10 @@ func row(n *NodeStatus) rowView {
 	if n.MemoryUsedBytes != nil {
 		r.Mem.Text = formatBytes(n.MemoryUsedBytes) + " / no limit"
 		if n.MemoryMaxBytes != nil && *n.MemoryMaxBytes > 0 {
-			r.Mem.Text = formatBytes(n.MemoryUsedBytes) + " / " + formatBytes(n.MemoryMaxBytes) + " (" + formatNum(*n.MemoryUsedBytes / *n.MemoryMaxBytes * 100) + "%)"
+			r.Mem.Text = formatBytes(n.MemoryUsedBytes) + " / " + formatBytes(n.MemoryMaxBytes)
+			if pct := *n.MemoryUsedBytes / *n.MemoryMaxBytes * 100; !math.IsInf(pct, 0) {
+				r.Mem.Text += " (" + formatNum(pct) + "%)"
+			}
 		}
 	}
 	r.Clients = alarmCell(n.Alarms, "ElastiCacheHighConnections", "")
