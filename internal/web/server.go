@@ -102,8 +102,12 @@ func NewRouter(d Deps) (http.Handler, error) {
 		for _, l := range links {
 			page = append(page, statuspage.Link{Address: l.Address, Text: l.Text, Description: l.Description})
 		}
-		r.Get("/api/v1/status", statusAPIHandler(d.Status))
-		r.Get("/", statusPageHandler(d.Status, page))
+		logger := d.Logger
+		if logger == nil {
+			logger = slog.New(slog.DiscardHandler)
+		}
+		r.Get("/api/v1/status", statusAPIHandler(d.Status, logger))
+		r.Get("/", statusPageHandler(d.Status, page, logger))
 		return limitRequests(r), nil
 	}
 	landing, err := toolkit.NewLandingPage(toolkit.LandingConfig{

@@ -2,8 +2,13 @@ package web
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strconv"
 
 	"github.com/klauspost/compress/gzip"
@@ -20,7 +25,7 @@ const (
 // statusPageHandler serves the status page at /: HTML built from what the
 // exporter holds in memory (no command to Redis, no AWS call per view). It
 // needs no script; ?refresh=N (5..3600 s) adds a meta refresh.
-func statusPageHandler(status func() *statuspage.Status, links []statuspage.Link) http.HandlerFunc {
+func statusPageHandler(status func() *statuspage.Status, links []statuspage.Link, logger *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			clientError(w, http.StatusNotFound, "not found: the status page is at /, the metrics at the telemetry path")
@@ -40,8 +45,13 @@ func statusPageHandler(status func() *statuspage.Status, links []statuspage.Link
 			}
 			refresh = n
 		}
+		st, err := buildStatus(status, logger)
+		if err != nil {
+			clientError(w, http.StatusInternalServerError, "building the status page: "+err.Error())
+			return
+		}
 		var b bytes.Buffer
-		if err := statuspage.Render(&b, statuspage.Page{Status: status(), Links: links, Refresh: refresh}); err != nil {
+		if err := statuspage.Render(&b, statuspage.Page{Status: st, Links: links, Refresh: refresh}); err != nil {
 			clientError(w, http.StatusInternalServerError, "rendering the status page: "+err.Error())
 			return
 		}
@@ -73,12 +83,39 @@ func writeMaybeGzip(w http.ResponseWriter, r *http.Request, body []byte) {
 
 // statusAPIHandler serves GET /api/v1/status: the status page's data as
 // JSON, in the envelope of the other /api/v1 endpoints (docs/http.md).
-func statusAPIHandler(status func() *statuspage.Status) http.HandlerFunc {
+func statusAPIHandler(status func() *statuspage.Status, logger *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.RawQuery != "" {
 			writeAPI(w, http.StatusBadRequest, apiResponse{Status: "error", Error: "/api/v1/status takes no parameters"})
 			return
 		}
-		writeAPI(w, http.StatusOK, apiResponse{Status: "success", Data: status()})
+		st, err := buildStatus(status, logger)
+		if err != nil {
+			writeAPI(w, http.StatusInternalServerError, apiResponse{Status: "error", Error: "building the status: " + err.Error()})
+			return
+		}
+		// Encoded before the header is sent: a value encoding/json refuses
+		// is a 500 that says so, not a 200 with an empty body.
+		body, err := json.Marshal(apiResponse{Status: "success", Data: st})
+		if err != nil {
+			logger.Error("encoding /api/v1/status", "err", err)
+			writeAPI(w, http.StatusInternalServerError, apiResponse{Status: "error", Error: "encoding the status failed (see the exporter's log)"})
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write(append(body, '\n'))
 	}
+}
+
+// buildStatus calls status, turning a panic into an error (logged with
+// its stack): the model is built from what hostile nodes and APIs said.
+func buildStatus(status func() *statuspage.Status, logger *slog.Logger) (st *statuspage.Status, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			logger.Error("building the status page panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			st, err = nil, errors.New("it panicked (see the exporter's log)")
+		}
+	}()
+	return status(), nil
 }

@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -81,5 +82,41 @@ func TestStatusAPI(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/status?x=1", nil))
 	if rec.Code != http.StatusBadRequest {
 		t.Errorf("/api/v1/status?x=1: %d", rec.Code)
+	}
+}
+
+// A model that cannot be encoded (a value encoding/json refuses) or whose
+// building panics is a 500 that says so, never a 200 with an empty body
+// nor a connection cut.
+func TestStatusFailuresAreErrors(t *testing.T) {
+	inf := math.Inf(1)
+	for name, status := range map[string]func() *statuspage.Status{
+		"unencodable": func() *statuspage.Status {
+			s := statuspage.Build(statuspage.Input{})
+			s.Shards = append(s.Shards, statuspage.ShardStatus{Name: "0", LastFailoverSeconds: &inf})
+			return s
+		},
+		"panics": func() *statuspage.Status { panic("a hostile reply") },
+	} {
+		d := testDeps(t)
+		d.Status = status
+		h, err := NewRouter(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/status", nil))
+		var resp struct{ Status, Error string }
+		if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil || rec.Code != http.StatusInternalServerError || resp.Status != "error" || resp.Error == "" {
+			t.Errorf("%s: /api/v1/status: %d %q (%v), want 500 with a JSON error", name, rec.Code, rec.Body, err)
+		}
+		if name != "panics" {
+			continue
+		}
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+		if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), "status page") {
+			t.Errorf("%s: /: %d %q, want 500 naming the status page", name, rec.Code, rec.Body)
+		}
 	}
 }
