@@ -115,6 +115,7 @@ func (s *replicationState) observe(reads []NodeRead) replicationView {
 			view.lagSeconds[r.Node.Name] = down
 		}
 	}
+	s.forget(reads, byShard)
 	for k, v := range s.failovers {
 		view.failovers[k] = v
 	}
@@ -122,6 +123,42 @@ func (s *replicationState) observe(reads []NodeRead) replicationView {
 		view.failoverStats[k] = st.stats()
 	}
 	return view
+}
+
+// forget drops what is kept of shards and nodes not in this round: the
+// round reads every node of the topology, and a shard is named by its
+// lowest slot range, so resharding (or a cluster announcing new ranges
+// every round) would otherwise keep, and export, every name ever seen. A
+// round without nodes (no topology yet) forgets nothing.
+func (s *replicationState) forget(reads []NodeRead, byShard map[string][]*NodeRead) {
+	if len(reads) == 0 {
+		return
+	}
+	for shard := range s.failovers {
+		if _, ok := byShard[shard]; !ok {
+			delete(s.failovers, shard)
+			delete(s.primaryOf, shard)
+			delete(s.history, shard)
+			delete(s.failover.shards, shard)
+		}
+	}
+	for shard := range s.failover.shards {
+		if _, ok := byShard[shard]; !ok {
+			delete(s.failover.shards, shard)
+		}
+	}
+	if len(s.linkDownSeen) == 0 {
+		return
+	}
+	nodes := make(map[string]bool, len(reads))
+	for i := range reads {
+		nodes[reads[i].Node.Name] = true
+	}
+	for name := range s.linkDownSeen {
+		if !nodes[name] {
+			delete(s.linkDownSeen, name)
+		}
+	}
 }
 
 // pickPrimary returns the node of a shard that reports role:master. While

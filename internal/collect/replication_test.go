@@ -1,6 +1,7 @@
 package collect
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -133,5 +134,37 @@ func TestObserveLinkDownWithoutRedisTime(t *testing.T) {
 	r.ReadAt = t0.Add(20 * time.Second)
 	if v := s.observe([]NodeRead{r}); v.linkDownSeconds["r"] != 0 {
 		t.Errorf("a new outage did not restart the count: %v", v.linkDownSeconds["r"])
+	}
+}
+
+// A shard's name is its lowest slot range: resharding (or a hostile
+// cluster announcing new ranges every round) names new shards. What the
+// exporter keeps, and the failover series it exports, are the shards of
+// the current round's topology, not of every round since it started.
+func TestObserveForgetsShardsNoLongerInTheTopology(t *testing.T) {
+	s := newReplicationState()
+	const shards = 20
+	var v replicationView
+	for round := range 200 {
+		var reads []NodeRead
+		for i := range shards {
+			shard := fmt.Sprintf("%d-%d", round*shards+i, 16383)
+			reads = append(reads,
+				result(fmt.Sprintf("p%d", i), shard, "master", map[string]string{"master_repl_offset": "500", "connected_slaves": "1", "slave0": "ip=127.0.0.1,port=1,state=online,offset=500,lag=0"}),
+				result(fmt.Sprintf("r%d-%d", i, round), shard, "slave", map[string]string{"slave_repl_offset": "400", "master_link_status": "down"}))
+		}
+		v = s.observe(reads)
+	}
+	if len(s.failover.shards) != shards || len(s.failovers) != shards || len(s.primaryOf) != shards || len(s.history) != shards || len(s.linkDownSeen) != shards {
+		t.Errorf("after 200 rounds of %d shards: kept %d failover trackers, %d counters, %d primaries, %d offset histories, %d link-down times; want %d each",
+			shards, len(s.failover.shards), len(s.failovers), len(s.primaryOf), len(s.history), len(s.linkDownSeen), shards)
+	}
+	if len(v.failoverStats) != shards || len(v.failovers) != shards {
+		t.Errorf("the round exports %d failover histograms and %d counters, want %d", len(v.failoverStats), len(v.failovers), shards)
+	}
+	// A round with no topology at all (discovery has nothing yet) forgets nothing.
+	s.observe(nil)
+	if len(s.failover.shards) != shards {
+		t.Errorf("an empty round dropped the state: %d shards kept", len(s.failover.shards))
 	}
 }
