@@ -305,6 +305,17 @@ func (r *Recorder) forget(t *topology.Topology) {
 			delete(r.overSince, k)
 		}
 	}
+	for k := range r.primaryOf {
+		if !shards[k] {
+			delete(r.primaryOf, k)
+			delete(r.failovers, k)
+		}
+	}
+	for k := range r.failovers {
+		if !shards[k] {
+			delete(r.failovers, k)
+		}
+	}
 	for k := range r.offsets {
 		if !shards[k] {
 			delete(r.offsets, k)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/alarms"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/collect"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/redisinfo"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
 )
 
@@ -232,5 +233,35 @@ func BenchmarkRecorderUpdate1500Nodes(b *testing.B) {
 		if err := rec.Update(context.Background(), &collect.Input{Topology: topo, Nodes: reads}, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Shards come and go (a shard is named by its lowest slot range): the
+// recorder keeps the state of the topology's shards and nodes only.
+func TestRecorderForgetsShardsAndNodesNoLongerInTheTopology(t *testing.T) {
+	d := defs(t, nil)
+	rec := NewRecorder(func() []alarms.Alarm { return d })
+	base := group(t, time.Now(), 1000, 900, "10")
+	at := time.Now()
+	for round := range 100 {
+		topo := &topology.Topology{Mode: topology.ModeCluster}
+		var reads []collect.NodeRead
+		for s := range 5 {
+			shard := fmt.Sprintf("%d-16383", round*5+s)
+			for r, info := range []redisinfo.Info{base.Nodes[0].Info, base.Nodes[1].Info} {
+				n := topology.Node{Name: fmt.Sprintf("n-%d-%d-%d", round, s, r), Shard: shard}
+				topo.Nodes = append(topo.Nodes, n)
+				reads = append(reads, collect.NodeRead{Node: n, Info: info, ReadAt: at.Add(time.Duration(round) * time.Second)})
+			}
+		}
+		if err := rec.Update(context.Background(), &collect.Input{Topology: topo, Nodes: reads}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.primaryOf) != 5 || len(rec.failovers) > 5 || len(rec.offsets) != 5 || len(rec.counters) != 10 || len(rec.lastRole) != 10 {
+		t.Errorf("after 100 rounds of 5 shards × 2 nodes: %d primaries, %d failover counts, %d offset histories, %d counter histories, %d last roles kept; want 5, at most 5, 5, 10, 10",
+			len(rec.primaryOf), len(rec.failovers), len(rec.offsets), len(rec.counters), len(rec.lastRole))
 	}
 }
