@@ -59,7 +59,14 @@ func (e *DriftError) Error() string {
 // Missing settings of existing helper resources are brought in line
 // (ingress rule, subnets, parameters, retention). A live replication group
 // that differs is reported as *DriftError after everything else is done.
-func (p *Provisioner) Apply(ctx context.Context, spec *Spec) (Result, error) {
+// The error holds no secret the spec sends (token, passwords, digest), even
+// when AWS repeats the request it refused.
+func (p *Provisioner) Apply(ctx context.Context, spec *Spec) (res Result, err error) {
+	defer func() { err = spec.redactError(err) }()
+	return p.apply(ctx, spec)
+}
+
+func (p *Provisioner) apply(ctx context.Context, spec *Spec) (Result, error) {
 	if err := spec.Validate(); err != nil {
 		return Result{}, err
 	}

@@ -24,8 +24,12 @@ type rbacGaps struct {
 
 	mu      sync.Mutex
 	actions []string
-	users   map[string]gapUser
-	groups  map[string]*gapGroup
+	// echo: the calls of this action (and, when echoID is set, with this
+	// UserId) fail with an error that repeats the request, decoded and as
+	// sent: an API (or a proxy in front of it) that echoes what it refuses.
+	echo, echoID string
+	users        map[string]gapUser
+	groups       map[string]*gapGroup
 }
 
 type gapUser struct {
@@ -68,6 +72,13 @@ func (g *rbacGaps) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	form, _ := url.ParseQuery(string(body))
 	action := form.Get("Action")
+	g.mu.Lock()
+	echo := action == g.echo && (g.echoID == "" || form.Get("UserId") == g.echoID)
+	g.mu.Unlock()
+	if echo {
+		gapFault(w, "InvalidParameterValue", fmt.Sprintf("refused %v; the request was %s", form, body))
+		return
+	}
 	switch action {
 	case "CreateUser", "DescribeUsers", "ModifyUser", "CreateUserGroup", "DescribeUserGroups", "ModifyUserGroup":
 	default:

@@ -1,0 +1,54 @@
+package provision
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// Apply sends the AUTH token, the RBAC passwords and the Valkey default
+// user's digest to AWS. An error that repeats the request (an API or a
+// proxy that echoes what it refuses) must not carry any of them, in any
+// encoding, into the error Apply returns.
+func TestApplyErrorsHoldNoSecret(t *testing.T) {
+	for _, tc := range []struct {
+		name, env, file, engine, action, userSuffix string
+	}{
+		{"valkey default user digest", "echo1", "valid-rbac.yml", EngineValkey, "CreateUser", "-default"},
+		{"ksqldb password", "echo2", "valid-rbac.yml", EngineRedis, "CreateUser", "-ksqldb"},
+		{"exporter passwords", "echo3", "valid-rbac.yml", EngineRedis, "CreateUser", "-exporter"},
+		{"auth token", "echo4", "valid-cluster-disabled.yml", EngineRedis, "CreateReplicationGroup", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, _, rbac := emulatorRBAC(t)
+			setPasswords(t)
+			spec := loadSpec(t, tc.file, tc.env)
+			if tc.engine == EngineValkey {
+				spec.Engine, spec.EngineVersion = EngineValkey, "8.0"
+			}
+			rbac.mu.Lock()
+			rbac.echo = tc.action
+			if tc.userSuffix != "" {
+				rbac.echoID = spec.Name() + tc.userSuffix
+			}
+			rbac.mu.Unlock()
+			_, err := p.Apply(testCtx(t), spec)
+			if err == nil {
+				t.Fatal("apply succeeded although the API refused the call")
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, "InvalidParameterValue") || !strings.Contains(msg, "the request was") {
+				t.Errorf("the error lost what AWS said: %s", msg)
+			}
+			secrets := []string{longToken, ksqldbPassword, exporterPassword, exporterPasswordNext}
+			if spec.CreateUserGroup {
+				secrets = append(secrets, spec.defaultUserPassword().Reveal())
+			}
+			for _, s := range secrets {
+				if strings.Contains(msg, s) || strings.Contains(msg, url.QueryEscape(s)) {
+					t.Errorf("the error holds a secret (%d characters): %s", len(s), msg)
+				}
+			}
+		})
+	}
+}
