@@ -52,3 +52,32 @@ func TestApplyErrorsHoldNoSecret(t *testing.T) {
 		})
 	}
 }
+
+// A secret written where the spec wants {file: PATH} or {env: VARIABLE},
+// in whatever shape, is refused with an error that names the field and
+// never repeats the secret.
+func TestParseSpecNeverEchoesASecret(t *testing.T) {
+	const secret = "inline-secret-value-0123456789"
+	for _, tc := range []struct{ field, doc string }{
+		{"auth_token", "auth_token: " + secret},
+		{"auth_token", "auth_token: {" + secret + "}"},
+		{"auth_token", "auth_token:\n  " + secret + ": true"},
+		{"auth_token", "auth_token: {env: EXPORTER_TOKEN, " + secret + ": 1}"},
+		{"auth_token", "auth_token: [" + secret + "]"},
+		{"ksqldb_user_passwords", "ksqldb_user_passwords: [" + secret + "]"},
+		{"ksqldb_user_passwords", "ksqldb_user_passwords: [{" + secret + "}]"},
+		{"ksqldb_user_passwords", "ksqldb_user_passwords: [[" + secret + "]]"},
+		{"exporter_user_passwords", "exporter_user_passwords: {" + secret + "}"},
+		{"exporter_user_passwords", "exporter_user_passwords:\n  - {env: X}\n  - {" + secret + ": null}"},
+	} {
+		_, err := ParseSpec([]byte("project_name: p\nenvironment: e\n" + tc.doc + "\n"))
+		switch {
+		case err == nil:
+			t.Errorf("%q: accepted", tc.doc)
+		case strings.Contains(err.Error(), secret):
+			t.Errorf("%q: the error repeats the secret: %v", tc.doc, err)
+		case !strings.HasPrefix(strings.Replace(err.Error(), "[", ":[", 1), tc.field+":") || !strings.Contains(err.Error(), "{file: PATH} or {env: VARIABLE}"):
+			t.Errorf("%q: the error does not name %s and the fix: %v", tc.doc, tc.field, err)
+		}
+	}
+}

@@ -187,7 +187,10 @@ func ParseSpec(b []byte) (*Spec, error) {
 }
 
 // inlineSecret refuses a secret written into the spec (auth_token, a
-// password) before decoding, naming the key but never the value.
+// password) before decoding, naming the key but never the value: the
+// decoder would repeat a mapping key it does not know ({the-token}) or a
+// scalar it cannot place. auth_token must be {file: PATH} or {env:
+// VARIABLE}; the password fields a list of those.
 func inlineSecret(b []byte) error {
 	var top map[string]yaml.Node
 	if yaml.Unmarshal(b, &top) != nil {
@@ -195,20 +198,53 @@ func inlineSecret(b []byte) error {
 	}
 	for _, key := range []string{"auth_token", "ksqldb_user_passwords", "exporter_user_passwords"} {
 		n, ok := top[key]
-		if !ok {
+		if !ok || isNull(&n) {
 			continue
 		}
 		items := []*yaml.Node{&n}
-		if key != "auth_token" && n.Kind == yaml.SequenceNode {
+		if key != "auth_token" {
+			if n.Kind != yaml.SequenceNode {
+				return fmt.Errorf("%s: is not a list; give a list of {file: PATH} or {env: VARIABLE}, e.g. [{env: KSQLDB_REDIS_PASSWORD}]", key)
+			}
 			items = n.Content
 		}
-		for _, it := range items {
-			if it.Kind == yaml.ScalarNode && it.Tag != "!!null" {
+		for i, it := range items {
+			field := key
+			if key != "auth_token" {
+				field = fmt.Sprintf("%s[%d]", key, i)
+			}
+			switch {
+			case it.Kind == yaml.ScalarNode && !isNull(it):
 				return fmt.Errorf("%s: give {file: PATH} or {env: VARIABLE}; an inline secret is refused so that the spec can be committed", key)
+			case it.Kind == yaml.MappingNode:
+				if problem := secretSourceShape(it); problem != "" {
+					return fmt.Errorf("%s: %s (not shown: it may be the secret); give {file: PATH} or {env: VARIABLE}", field, problem)
+				}
+			case it.Kind != yaml.ScalarNode:
+				return fmt.Errorf("%s: is not a mapping; give {file: PATH} or {env: VARIABLE} (an inline secret is refused so that the spec can be committed)", field)
 			}
 		}
 	}
 	return nil
+}
+
+// secretSourceShape says what is wrong with a mapping meant as {file:
+// PATH} or {env: VARIABLE}, without quoting any of it; "" if nothing.
+func secretSourceShape(m *yaml.Node) string {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if k.Kind != yaml.ScalarNode || (k.Value != "file" && k.Value != "env") {
+			return "holds a key other than file and env"
+		}
+		if v.Kind != yaml.ScalarNode {
+			return "has a " + k.Value + " that is not a single value"
+		}
+	}
+	return ""
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
 }
 
 // ReadAuthToken reads the token from auth_token's file or environment variable.
