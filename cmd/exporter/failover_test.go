@@ -36,6 +36,9 @@ type testFailoverShim struct {
 	mu    sync.Mutex
 	calls []string // "group/nodeGroup" of each TestFailover
 	done  sync.WaitGroup
+	// lostReply: the failover starts but the caller gets a 500 (the
+	// reply lost on the way, a fault on AWS's side after the fact).
+	lostReply bool
 }
 
 func (s *testFailoverShim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -49,7 +52,17 @@ func (s *testFailoverShim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	group, nodeGroup := form.Get("ReplicationGroupId"), form.Get("NodeGroupId")
 	s.mu.Lock()
 	s.calls = append(s.calls, group+"/"+nodeGroup)
+	first, lost := len(s.calls) == 1, s.lostReply
 	s.mu.Unlock()
+	if lost {
+		if first {
+			s.done.Go(func() { s.onFailover(group, nodeGroup) })
+		}
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = io.WriteString(w, `<ErrorResponse><Error><Type>Receiver</Type><Code>InternalFailure</Code><Message>the reply was lost</Message></Error><RequestId>lost</RequestId></ErrorResponse>`)
+		return
+	}
 	type result struct {
 		XMLName xml.Name `xml:"TestFailoverResponse"`
 		NS      string   `xml:"xmlns,attr"`
@@ -161,5 +174,24 @@ func TestFailoverTestMeasuresTheFailover(t *testing.T) {
 	}
 	if !strings.Contains(out, `primary "`+group+`-001" -> "`+group+`-002"`) {
 		t.Errorf("the API's primaries are not reported:\n%s", out)
+	}
+}
+
+// TestFailover is not idempotent: a call whose reply is lost may have
+// started the failover, so it is never retried (the SDK retries a 500 by
+// default) and the error says the failover may be under way.
+func TestFailoverTestNeverRetriesTestFailover(t *testing.T) {
+	group := "fo-lost-" + strconv.FormatInt(time.Now().UnixNano()%1_000_000, 10)
+	front, shim, _, _ := failoverEmulator(t, group, 500*time.Millisecond)
+	shim.mu.Lock()
+	shim.lostReply = true
+	shim.mu.Unlock()
+	code, out, errOut := runCLI(t, "failover", "test", "--shard", "0001", "--yes", "--timeout", "30s",
+		"--aws.region", "us-east-1", "--aws.endpoint-url", front, "--elasticache.replication-group-id", group)
+	if calls := shim.testFailovers(); len(calls) != 1 {
+		t.Errorf("TestFailover called %d times (%v), want once", len(calls), calls)
+	}
+	if code != 1 || !strings.Contains(errOut, "InternalFailure") || !strings.Contains(errOut, "may have started") {
+		t.Errorf("exit %d, want 1 saying the failover may have started\n%s%s", code, out, errOut)
 	}
 }

@@ -118,8 +118,13 @@ func RunFailoverTest(ctx context.Context, rt *config.Runtime, opts FailoverTestO
 	res.APIPrimaryBefore = state.primary
 
 	calledAt := time.Now()
-	if _, err := api.TestFailover(ctx, &elasticache.TestFailoverInput{ReplicationGroupId: aws.String(id), NodeGroupId: aws.String(opts.Shard)}); err != nil {
-		return res, fmt.Errorf("TestFailover of %s node group %s: %w", id, opts.Shard, err)
+	// TestFailover is not idempotent: a call whose reply was lost (a
+	// timeout, a 5xx) may have started the failover, and a retry would ask
+	// for a second one. It is sent once.
+	if _, err := api.TestFailover(ctx, &elasticache.TestFailoverInput{ReplicationGroupId: aws.String(id), NodeGroupId: aws.String(opts.Shard)},
+		func(o *elasticache.Options) { o.Retryer = aws.NopRetryer{} }); err != nil {
+		return res, fmt.Errorf("TestFailover of %s node group %s (sent once, not retried): %w; unless the error says the request was refused, the failover may have started: check the group's events (aws elasticache describe-events --source-identifier %s --source-type replication-group) before running this again",
+			id, opts.Shard, err, id)
 	}
 	fmt.Fprintf(opts.Progress, "%s  TestFailover called for %s node group %s\n", calledAt.Format(time.TimeOnly), id, opts.Shard)
 
