@@ -269,3 +269,31 @@ func TestOnlineReplicasBoundsWhatTheNodeSays(t *testing.T) {
 		}
 	}
 }
+
+// The engine-log lines are read once per round however many shards
+// complete a failover in it (a cluster whose primaries all flap every
+// round would otherwise scan the history once per shard per round).
+func TestObserveReadsFailoverSignalsOncePerRound(t *testing.T) {
+	s := newReplicationState()
+	calls := 0
+	s.signals = func() []FailoverSignal { calls++; return nil }
+	round := func(at float64, spec string) []NodeRead {
+		var reads []NodeRead
+		for shard := range 50 {
+			for _, r := range shardRound(t, at, spec) {
+				r.Node.Shard = strconv.Itoa(shard)
+				r.Node.Name = r.Node.Shard + "/" + r.Node.Name
+				reads = append(reads, *r)
+			}
+		}
+		return reads
+	}
+	s.observe(round(0, "a=P b=R"))
+	v := s.observe(round(1, "a=R b=P"))
+	if len(v.measured) != 50 {
+		t.Fatalf("%d failovers measured, want one per shard (50)", len(v.measured))
+	}
+	if calls != 1 {
+		t.Errorf("the engine-log lines were read %d times in one round, want once", calls)
+	}
+}

@@ -69,11 +69,12 @@ func (s *replicationState) observe(reads []NodeRead) replicationView {
 			view.roleMismatch = true
 		}
 	}
+	signals := s.roundSignals()
 	for shard, rs := range byShard {
 		if _, ok := s.failovers[shard]; !ok {
 			s.failovers[shard] = 0
 		}
-		if f, ok := s.failover.observe(shard, rs, s.signals); ok {
+		if f, ok := s.failover.observe(shard, rs, signals); ok {
 			view.measured = append(view.measured, f)
 		}
 		primary := pickPrimary(rs)
@@ -123,6 +124,26 @@ func (s *replicationState) observe(reads []NodeRead) replicationView {
 		view.failoverStats[k] = st.stats()
 	}
 	return view
+}
+
+// roundSignals reads the engine-log failover lines at most once in a
+// round, when the first shard completes a failover: a cluster whose
+// primaries all change in one round (or flap every round) would otherwise
+// scan the history once per shard.
+func (s *replicationState) roundSignals() func() []FailoverSignal {
+	if s.signals == nil {
+		return nil
+	}
+	var (
+		lines []FailoverSignal
+		read  bool
+	)
+	return func() []FailoverSignal {
+		if !read {
+			lines, read = s.signals(), true
+		}
+		return lines
+	}
 }
 
 // forget drops what is kept of shards and nodes not in this round: the
