@@ -87,3 +87,23 @@ func TestDoctorHungAfterTLSHandshake(t *testing.T) {
 		}
 	}
 }
+
+// An interrupted doctor (Ctrl-C, SIGTERM from a timeout wrapper) never
+// exits 0: checks cut short may be SKIP or WARN, so the report ends with a
+// FAIL line that says it is incomplete.
+func TestDoctorInterruptedFails(t *testing.T) {
+	s := redistest.Standalone(t, redistest.Options{})
+	rt := runtimeFor(t, func(c *config.Config) {
+		c.Redis.Addrs = []string{s.Addr}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := doctor.Run(ctx, doctor.Options{Runtime: rt})
+	if r.ExitCode() != 1 {
+		t.Errorf("exit code %d, want 1", r.ExitCode())
+	}
+	last := r.Results[len(r.Results)-1]
+	if last.Check != "interrupted" || last.Status != doctor.Fail || !strings.Contains(last.Detail, "incomplete") {
+		t.Errorf("last line %s %s: %q, want the interrupted FAIL", last.Status, last.Name, last.Detail)
+	}
+}

@@ -116,6 +116,13 @@ func Run(ctx context.Context, o Options) *Report {
 	if aws != nil {
 		r.Results = append(r.Results, aws.results(ctx, sources, allConnected(perEndpoint))...)
 	}
+	if ctx.Err() != nil {
+		// Checks cut short are SKIP, or a WARN (the security-group hint):
+		// without this line an interrupted run could exit 0.
+		r.Results = append(r.Results, result("interrupted", "", Fail,
+			"doctor was interrupted before every check finished: the report is incomplete, and checks that failed with a cancelled call say nothing about the group",
+			"run doctor again and let it finish: each network step ends within redis.dial_timeout, each AWS call within 15 s"))
+	}
 	r.Redact(o.Runtime.Redis.Password.Reveal())
 	return r
 }
