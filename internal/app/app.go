@@ -156,6 +156,7 @@ func New(ctx context.Context, load Loader, logger *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.watchCollectors(&opts)
+	a.status.recorder.SetSecrets(rt.Redis.Password.Reveal())
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(
 		collectors.NewGoCollector(),
@@ -273,6 +274,9 @@ func (a *App) reload() error {
 	a.mu.Unlock()
 	// Rounds in flight keep the old connections until they end.
 	a.pool.SetCredentials(creds)
+	if a.status.recorder != nil {
+		a.status.recorder.SetSecrets(rt.Redis.Password.Reveal())
+	}
 	a.discovery.Trigger()
 	a.logger.Info("configuration reloaded")
 	return nil

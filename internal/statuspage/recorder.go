@@ -2,7 +2,9 @@ package statuspage
 
 import (
 	"context"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,6 +59,49 @@ type Recorder struct {
 	lastRole map[string]roleSeen
 
 	snap atomic.Pointer[Snapshot]
+
+	// secrets are replaced in every error text kept: currentSecrets and
+	// the ones before them (SetSecrets).
+	secrets        atomic.Pointer[[]string]
+	currentSecrets []string
+}
+
+// redactedSecret replaces a secret in the error texts the page shows.
+const redactedSecret = "[REDACTED]"
+
+// SetSecrets names the credentials (the Redis AUTH token) that must never
+// appear on the page: a node's error reply is its own text, and one that
+// echoes what it was sent would otherwise carry the token there. The
+// previous call's secrets are kept too, for rounds still using the
+// credentials a reload replaced.
+func (r *Recorder) SetSecrets(secrets ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	previous := r.currentSecrets
+	r.currentSecrets = nil
+	for _, s := range secrets {
+		if s != "" {
+			r.currentSecrets = append(r.currentSecrets, s)
+		}
+	}
+	all := slices.Clone(r.currentSecrets)
+	for _, s := range previous {
+		if !slices.Contains(all, s) {
+			all = append(all, s)
+		}
+	}
+	r.secrets.Store(&all)
+}
+
+// errorText is an error as the page keeps it: the secrets replaced, then
+// bounded (valid UTF-8, no control characters).
+func (r *Recorder) errorText(err string) string {
+	if p := r.secrets.Load(); p != nil {
+		for _, s := range *p {
+			err = strings.ReplaceAll(err, s, redactedSecret)
+		}
+	}
+	return boundedText(err, maxErrorBytes)
 }
 
 // NewRecorder returns a recorder; defs returns the alarms with the
@@ -199,7 +244,7 @@ func (r *Recorder) Update(_ context.Context, in *collect.Input, _ chan<- prometh
 			n.Clients, n.HasClients = read.Info.Float("connected_clients")
 			r.counters[read.Node.Name] = appendCounter(r.counters[read.Node.Name], counterFrom(read.Info, n.ReadAt))
 		} else {
-			n.Error = boundedText(read.Err.Error(), maxErrorBytes)
+			n.Error = r.errorText(read.Err.Error())
 		}
 		r.role(read, &n)
 		snap.Nodes[i] = n

@@ -1,7 +1,9 @@
 package statuspage
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -263,5 +265,39 @@ func TestRecorderForgetsShardsAndNodesNoLongerInTheTopology(t *testing.T) {
 	if len(rec.primaryOf) != 5 || len(rec.failovers) > 5 || len(rec.offsets) != 5 || len(rec.counters) != 10 || len(rec.lastRole) != 10 {
 		t.Errorf("after 100 rounds of 5 shards × 2 nodes: %d primaries, %d failover counts, %d offset histories, %d counter histories, %d last roles kept; want 5, at most 5, 5, 10, 10",
 			len(rec.primaryOf), len(rec.failovers), len(rec.offsets), len(rec.counters), len(rec.lastRole))
+	}
+}
+
+// A node's error reply is its own text: one that echoes the AUTH token it
+// was sent (a hostile or misbehaving endpoint) must not put it on the page.
+func TestRecorderRedactsTheSecretsFromErrors(t *testing.T) {
+	const token = "tok-0123456789abcdef"
+	d := defs(t, nil)
+	rec := NewRecorder(func() []alarms.Alarm { return d })
+	rec.SetSecrets(token, "")
+	in := group(t, time.Now(), 1, 1, "1")
+	in.Nodes[2].Err = errorString("WRONGPASS the password " + token + " is not valid")
+	if err := rec.Update(context.Background(), in, nil); err != nil {
+		t.Fatal(err)
+	}
+	_ = rec.Watch(collect.CollectorFunc{CollectorName: "echo", Fn: func(context.Context, *collect.Input, chan<- prometheus.Metric) error {
+		return errorString("AUTH " + token + ": refused")
+	}}).Update(context.Background(), in, nil)
+	s := Build(Input{Snapshot: rec.Snapshot(), Collectors: rec.Collectors(), Alarms: d})
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page bytes.Buffer
+	if err := Render(&page, Page{Status: s}); err != nil {
+		t.Fatal(err)
+	}
+	for what, text := range map[string]string{"/api/v1/status": string(b), "the page": page.String()} {
+		if strings.Contains(text, token) {
+			t.Errorf("%s shows the token", what)
+		}
+		if !strings.Contains(text, "WRONGPASS the password "+redactedSecret) || !strings.Contains(text, "AUTH "+redactedSecret) {
+			t.Errorf("%s does not show the errors with the token replaced", what)
+		}
 	}
 }

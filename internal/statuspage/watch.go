@@ -30,9 +30,9 @@ func (w watched) Update(ctx context.Context, in *collect.Input, ch chan<- promet
 		res := CollectorResult{Name: w.c.Name(), OK: err == nil, At: start, Duration: time.Since(start)}
 		p := recover()
 		if p != nil {
-			res.OK, res.Error = false, boundedText(fmt.Sprintf("panicked: %v", p), maxErrorBytes)
+			res.OK, res.Error = false, w.r.errorText(fmt.Sprintf("panicked: %v", p))
 		} else if err != nil {
-			res.Error = boundedText(err.Error(), maxErrorBytes)
+			res.Error = w.r.errorText(err.Error())
 		}
 		w.r.mu.Lock()
 		w.r.collectors[res.Name] = res
