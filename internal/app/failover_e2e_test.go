@@ -194,8 +194,13 @@ func checkFailoverOnStatusPage(t *testing.T, r *running, measured measuredFailov
 		Data struct {
 			Shards []struct {
 				Shard               string   `json:"shard"`
+				Primary             string   `json:"primary"`
 				FailoversMeasured   int      `json:"failovers_measured"`
 				LastFailoverSeconds *float64 `json:"last_failover_duration_seconds"`
+				Nodes               []struct {
+					Node, Role, State string
+					RoleFrom          string `json:"role_from"`
+				} `json:"nodes"`
 			} `json:"shards"`
 		} `json:"data"`
 	}
@@ -211,6 +216,19 @@ func checkFailoverOnStatusPage(t *testing.T, r *running, measured measuredFailov
 		if s.FailoversMeasured != 1 || s.LastFailoverSeconds == nil || math.Abs(*s.LastFailoverSeconds-measured.DurationSeconds) > 1e-6 {
 			t.Errorf("/api/v1/status shard 0: %d measured, last %v s; want 1 and %v s", s.FailoversMeasured, s.LastFailoverSeconds, measured.DurationSeconds)
 		}
+		if s.Primary != newPrimary {
+			t.Errorf("/api/v1/status shard 0: primary %q, want %s", s.Primary, newPrimary)
+		}
+		// The dead old primary, while still listed, is down with the
+		// role it last reported, never the shard's primary.
+		for _, n := range s.Nodes {
+			if n.Node == oldPrimary {
+				t.Logf("/api/v1/status: the dead old primary: %+v", n)
+			}
+			if n.Node == oldPrimary && (n.State != "down" || (n.RoleFrom != "last_seen" && n.RoleFrom != "discovery")) {
+				t.Errorf("/api/v1/status: the dead old primary is %s with role %q from %q, want down with its last known role", n.State, n.Role, n.RoleFrom)
+			}
+		}
 	}
 	if !found {
 		t.Errorf("/api/v1/status has no shard 0: %s", body)
@@ -222,6 +240,13 @@ func checkFailoverOnStatusPage(t *testing.T, r *running, measured measuredFailov
 	for _, want := range []string{"1 measured (the last took ", oldPrimary + " → " + newPrimary + ", from scrape"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the status page lacks %q", want)
+		}
+	}
+	if i := strings.Index(page, `data-node="`+oldPrimary+`"`); i >= 0 {
+		row := page[i:]
+		row = row[:strings.Index(row, "</tr>")]
+		if strings.Contains(row, "<td>primary</td>") {
+			t.Errorf("the dead old primary's row calls it the primary:\n%s", row)
 		}
 	}
 }
