@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strings"
 )
 
 // AWSConfig says how to reach the AWS APIs. Credentials come from the default
@@ -21,11 +22,16 @@ var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
 func (c *AWSConfig) validate() []error {
 	var errs []error
 	if c.Region != "" && !regionPattern.MatchString(c.Region) {
-		errs = append(errs, fieldError("aws.region", fmt.Sprintf("%q is not an AWS region", c.Region), "use a region name such as eu-west-1"))
+		errs = append(errs, fieldError("aws.region", fmt.Sprintf("%s is not an AWS region", quote(c.Region)), "use a region name such as eu-west-1"))
 	}
 	if c.EndpointURL != "" {
 		if u, err := url.Parse(c.EndpointURL); err != nil || u.Scheme == "" || u.Host == "" {
-			errs = append(errs, fieldError("aws.endpoint_url", fmt.Sprintf("%q is not an absolute URL", c.EndpointURL), "write it as https://host[:port]"))
+			// A URL with an @ may hold user:password@: never quoted.
+			shown := quote(c.EndpointURL)
+			if strings.Contains(c.EndpointURL, "@") {
+				shown = "the URL (not shown: it may hold a credential)"
+			}
+			errs = append(errs, fieldError("aws.endpoint_url", shown+" is not an absolute URL", "write it as https://host[:port]"))
 		}
 	}
 	return errs

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -89,7 +90,7 @@ func newAWSChecks(ctx context.Context, cfg *config.Config, o Options) *awsChecks
 	}
 	endpoint := ""
 	if cfg.AWS.EndpointURL != "" {
-		endpoint = ", endpoint " + cfg.AWS.EndpointURL
+		endpoint = ", endpoint " + shownEndpoint(cfg.AWS.EndpointURL)
 	}
 	a.early = append(a.early, result("aws", "", Pass, fmt.Sprintf("region %s%s, credentials from %s", awsCfg.Region, endpoint, clean(creds.Source)), ""))
 	a.ok = true
@@ -102,6 +103,17 @@ func newAWSChecks(ctx context.Context, cfg *config.Config, o Options) *awsChecks
 		a.adopt(ctx, id)
 	}
 	return a
+}
+
+// shownEndpoint is aws.endpoint_url without user:password@ (the SDK signs
+// requests and never uses them, but someone may have written a proxy's
+// credential there), a query or a fragment.
+func shownEndpoint(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "(not shown: not an absolute URL)"
+	}
+	return clean(u.Scheme + "://" + u.Host + u.EscapedPath())
 }
 
 // adopt reads the group the way adoption does, one IAM action at a time.
