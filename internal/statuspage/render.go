@@ -202,12 +202,16 @@ func formatPtr(v *float64, f func(float64) string) string {
 	return f(*v)
 }
 
-// formatNum prints a value with at most one decimal (integers without).
+// formatNum prints a value with at most one decimal (integers without);
+// a huge one (a node may report any number) in exponent form, so that it
+// is never hundreds of digits long.
 func formatNum(v float64) string {
 	switch {
 	case math.IsNaN(v) || math.IsInf(v, 0):
 		return strconv.FormatFloat(v, 'f', -1, 64)
-	case v == math.Trunc(v) && math.Abs(v) < 1e15:
+	case math.Abs(v) >= 1e15:
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	case v == math.Trunc(v):
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
 	return strconv.FormatFloat(v, 'f', 1, 64)
@@ -232,13 +236,23 @@ func formatBytes(v *float64) string {
 }
 
 // formatSeconds prints a duration in seconds for people: 0.4 s, 12 s, 3m20s.
+// Beyond maxDurationSeconds (some 31 years; a node may report any
+// number) the seconds are printed as such: time.Duration would wrap.
 func formatSeconds(s float64) string {
-	if s < 60 {
+	if !(s >= 60 && s < maxDurationSeconds) {
 		return formatNum(s) + " s"
 	}
-	d := time.Duration(s) * time.Second
-	return strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
+	d := (time.Duration(s) * time.Second).String() // 3m20s, 1h0m30s, 2h0m0s
+	if strings.HasSuffix(d, "m0s") {
+		d = strings.TrimSuffix(d, "0s")
+		if strings.HasSuffix(d, "h0m") {
+			d = strings.TrimSuffix(d, "0m")
+		}
+	}
+	return d
 }
+
+const maxDurationSeconds = 1e9
 
 // ago says how long before now t was.
 func ago(now time.Time, t *time.Time) string {

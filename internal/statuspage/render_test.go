@@ -140,3 +140,18 @@ func TestRenderLaggingReplicaAndAdoptedNodes(t *testing.T) {
 		t.Error("an adopted node's member id, node id and AZ are not shown")
 	}
 }
+
+// A duration a node reports (master_link_down_since_seconds) is any
+// number it likes: beyond what time.Duration holds it is shown as seconds,
+// never as a wrapped-around negative duration.
+func TestFormatSecondsOutOfRange(t *testing.T) {
+	for in, want := range map[float64]string{
+		0.4: "0.4 s", 12: "12 s", 200: "3m20s", 3600: "1h", 86400 * 3: "72h",
+		3630: "1h0m30s", 5400: "1h30m", 60: "1m",
+		1e300: "1e+300 s", 9.3e9: "9300000000 s", -5: "-5 s",
+	} {
+		if got := formatSeconds(in); got != want {
+			t.Errorf("formatSeconds(%v) = %q, want %q", in, got, want)
+		}
+	}
+}
