@@ -47,6 +47,15 @@ type (
 // awsCallTimeout bounds each AWS call (the SDK retries within it).
 const awsCallTimeout = 15 * time.Second
 
+// DescribeCacheClusters lists every cluster of the account and region,
+// clusterPageSize a page; doctor reads at most maxClusterPages pages
+// (100,000 clusters, far above ElastiCache's quotas), so an API that never
+// ends its pages cannot hold it.
+const (
+	clusterPageSize = 100
+	maxClusterPages = 1000
+)
+
 // awsConfigured says whether the configuration uses AWS at all.
 func awsConfigured(c *config.Config) bool {
 	return c.ElastiCache.ReplicationGroupID != "" || c.Provision.Enabled || c.CloudWatch.Enabled || c.Logs.SlowLogGroup != "" ||
@@ -146,8 +155,14 @@ func (a *awsChecks) adopt(ctx context.Context, id string) {
 		want[m] = true
 	}
 	clusters := map[string]ectypes.CacheCluster{}
-	p := elasticache.NewDescribeCacheClustersPaginator(a.ec, &elasticache.DescribeCacheClustersInput{ShowCacheNodeInfo: aws.Bool(true), MaxRecords: aws.Int32(100)})
-	for p.HasMorePages() {
+	p := elasticache.NewDescribeCacheClustersPaginator(a.ec, &elasticache.DescribeCacheClustersInput{ShowCacheNodeInfo: aws.Bool(true), MaxRecords: aws.Int32(clusterPageSize)})
+	for pages := 0; p.HasMorePages(); pages++ {
+		if pages == maxClusterPages {
+			a.early = append(a.early, result("iam", "elasticache:DescribeCacheClusters", Fail,
+				fmt.Sprintf("the API still had more after %d pages of %d clusters; doctor stopped reading (the group's members may be missing below)", maxClusterPages, clusterPageSize),
+				"check aws.endpoint_url: ElastiCache's own API ends its pages; a proxy or emulator in front of it may not"))
+			break
+		}
 		cctx, cancel := context.WithTimeout(ctx, awsCallTimeout)
 		page, err := p.NextPage(cctx)
 		cancel()
