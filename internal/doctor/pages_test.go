@@ -71,7 +71,9 @@ func TestDoctorEndlessPages(t *testing.T) {
 		c.Redis.DialTimeout = 500 * time.Millisecond
 	})
 	got := make(chan *doctor.Report, 1)
-	go func() { got <- doctor.Run(context.Background(), doctor.Options{Runtime: rt, Resolver: hostsResolver{}}) }()
+	go func() {
+		got <- doctor.Run(context.Background(), doctor.Options{Runtime: rt, Resolver: hostsResolver{}})
+	}()
 	var r *doctor.Report
 	select {
 	case r = <-got:
