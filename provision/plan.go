@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -78,9 +80,9 @@ func (p Plan) String() string {
 	fmt.Fprintf(&b, "Replication group %s:\n", p.ReplicationGroupID)
 	for _, r := range p.Resources {
 		mark := map[Action]string{ActionCreate: "+", ActionUpdate: "~", ActionNoChange: "="}[r.Action]
-		fmt.Fprintf(&b, "  %s %-9s %s %s\n", mark, r.Action, r.Kind, r.Name)
+		fmt.Fprintf(&b, "  %s %-9s %s %s\n", mark, r.Action, r.Kind, shown(r.Name))
 		for _, f := range r.Fields {
-			fmt.Fprintf(&b, "      %s: %s -> %s\n", f.Field, f.Have, f.Want)
+			fmt.Fprintf(&b, "      %s: %s -> %s\n", f.Field, shown(f.Have), shown(f.Want))
 		}
 	}
 	if p.Alarms != nil {
@@ -467,4 +469,32 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// maxShownRunes bounds a value the plan prints.
+const maxShownRunes = 256
+
+// shown makes a value read from AWS safe for one line of the plan: invalid
+// UTF-8 is dropped, control characters (a newline forging a plan line, a
+// terminal escape) become spaces, and it is cut at maxShownRunes.
+func shown(v string) string {
+	var b strings.Builder
+	n := 0
+	for len(v) > 0 {
+		r, size := utf8.DecodeRuneInString(v)
+		v = v[size:]
+		if r == utf8.RuneError && size <= 1 {
+			continue
+		}
+		if n == maxShownRunes {
+			b.WriteString("…")
+			break
+		}
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			r = ' '
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // Apply sends the AUTH token, the RBAC passwords and the Valkey default
@@ -78,6 +79,37 @@ func TestParseSpecNeverEchoesASecret(t *testing.T) {
 			t.Errorf("%q: the error repeats the secret: %v", tc.doc, err)
 		case !strings.HasPrefix(strings.Replace(err.Error(), "[", ":[", 1), tc.field+":") || !strings.Contains(err.Error(), "{file: PATH} or {env: VARIABLE}"):
 			t.Errorf("%q: the error does not name %s and the fix: %v", tc.doc, tc.field, err)
+		}
+	}
+}
+
+// What AWS returns is hostile: a value read back (here an access string
+// holding a newline and a fake plan line, invalid UTF-8 and a terminal
+// escape) is printed in the plan on its own line, valid and bounded.
+func TestPlanShowsHostileValuesSafely(t *testing.T) {
+	p, _, rbac := emulatorRBAC(t)
+	setPasswords(t)
+	spec := loadSpec(t, "valid-rbac.yml", "hostile")
+	ctx := testCtx(t)
+	if _, err := p.Apply(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	rbac.mu.Lock()
+	u := rbac.users[spec.Name()+"-ksqldb"]
+	u.access = "on ~* +@all\n  = no-change user forged\xff" + strings.Repeat("x", 5000)
+	rbac.users[u.id] = u
+	rbac.mu.Unlock()
+	plan, err := p.Plan(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := plan.String()
+	if strings.Contains(s, "\n  = no-change user forged") || !utf8.ValidString(s) {
+		t.Errorf("the plan prints AWS's text raw:\n%.400s", s)
+	}
+	for _, line := range strings.Split(s, "\n") {
+		if len(line) > 600 {
+			t.Errorf("a plan line of %d bytes", len(line))
 		}
 	}
 }
