@@ -106,8 +106,9 @@ func NewRouter(d Deps) (http.Handler, error) {
 		if logger == nil {
 			logger = slog.New(slog.DiscardHandler)
 		}
-		r.Get("/api/v1/status", statusAPIHandler(d.Status, logger))
-		r.Get("/", statusPageHandler(d.Status, page, logger))
+		status := newSharedStatus(d.Status, logger)
+		r.Get("/api/v1/status", statusAPIHandler(status, logger))
+		r.Get("/", statusPageHandler(status, page))
 		return limitRequests(r), nil
 	}
 	landing, err := toolkit.NewLandingPage(toolkit.LandingConfig{

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strconv"
+	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/gzip"
 
@@ -25,7 +28,7 @@ const (
 // statusPageHandler serves the status page at /: HTML built from what the
 // exporter holds in memory (no command to Redis, no AWS call per view). It
 // needs no script; ?refresh=N (5..3600 s) adds a meta refresh.
-func statusPageHandler(status func() *statuspage.Status, links []statuspage.Link, logger *slog.Logger) http.HandlerFunc {
+func statusPageHandler(status *sharedStatus, links []statuspage.Link) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			clientError(w, http.StatusNotFound, "not found: the status page is at /, the metrics at the telemetry path")
@@ -45,9 +48,9 @@ func statusPageHandler(status func() *statuspage.Status, links []statuspage.Link
 			}
 			refresh = n
 		}
-		st, err := buildStatus(status, logger)
+		st, err := status.get(r.Context())
 		if err != nil {
-			clientError(w, http.StatusInternalServerError, "building the status page: "+err.Error())
+			clientError(w, statusErrorCode(err), "building the status page: "+err.Error())
 			return
 		}
 		var b bytes.Buffer
@@ -83,15 +86,15 @@ func writeMaybeGzip(w http.ResponseWriter, r *http.Request, body []byte) {
 
 // statusAPIHandler serves GET /api/v1/status: the status page's data as
 // JSON, in the envelope of the other /api/v1 endpoints (docs/http.md).
-func statusAPIHandler(status func() *statuspage.Status, logger *slog.Logger) http.HandlerFunc {
+func statusAPIHandler(status *sharedStatus, logger *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.RawQuery != "" {
 			writeAPI(w, http.StatusBadRequest, apiResponse{Status: "error", Error: "/api/v1/status takes no parameters"})
 			return
 		}
-		st, err := buildStatus(status, logger)
+		st, err := status.get(r.Context())
 		if err != nil {
-			writeAPI(w, http.StatusInternalServerError, apiResponse{Status: "error", Error: "building the status: " + err.Error()})
+			writeAPI(w, statusErrorCode(err), apiResponse{Status: "error", Error: "building the status: " + err.Error()})
 			return
 		}
 		// Encoded before the header is sent: a value encoding/json refuses
@@ -106,6 +109,67 @@ func statusAPIHandler(status func() *statuspage.Status, logger *slog.Logger) htt
 		w.Header().Set("Cache-Control", "no-store")
 		_, _ = w.Write(append(body, '\n'))
 	}
+}
+
+// sharedStatus builds the status model for every view that asks while a
+// build is under way: concurrent views of / and /api/v1/status cost one
+// build (at 1,500 nodes some megabytes and tens of milliseconds), and a
+// view never waits behind a queue of builds. The build runs on its own,
+// with no client's context: a client that goes away stops waiting, not
+// the build the others wait for.
+type sharedStatus struct {
+	build  func() *statuspage.Status
+	logger *slog.Logger
+
+	mu       sync.Mutex
+	inFlight *statusBuild
+}
+
+type statusBuild struct {
+	done   chan struct{}
+	status *statuspage.Status
+	err    error
+}
+
+// statusWaiters counts the views waiting for a build (tests watch it).
+var statusWaiters atomic.Int64
+
+func newSharedStatus(build func() *statuspage.Status, logger *slog.Logger) *sharedStatus {
+	return &sharedStatus{build: build, logger: logger}
+}
+
+func (s *sharedStatus) get(ctx context.Context) (*statuspage.Status, error) {
+	s.mu.Lock()
+	b := s.inFlight
+	if b == nil {
+		b = &statusBuild{done: make(chan struct{})}
+		s.inFlight = b
+		go func() {
+			b.status, b.err = buildStatus(s.build, s.logger)
+			s.mu.Lock()
+			s.inFlight = nil
+			s.mu.Unlock()
+			close(b.done)
+		}()
+	}
+	s.mu.Unlock()
+	statusWaiters.Add(1)
+	defer statusWaiters.Add(-1)
+	select {
+	case <-b.done:
+		return b.status, b.err
+	case <-ctx.Done():
+		return nil, errClientGone
+	}
+}
+
+var errClientGone = errors.New("the client went away")
+
+func statusErrorCode(err error) int {
+	if errors.Is(err, errClientGone) {
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
 }
 
 // buildStatus calls status, turning a panic into an error (logged with

@@ -2,13 +2,16 @@ package web
 
 import (
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/statuspage"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
@@ -118,5 +121,58 @@ func TestStatusFailuresAreErrors(t *testing.T) {
 		if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), "status page") {
 			t.Errorf("%s: /: %d %q, want 500 naming the status page", name, rec.Code, rec.Body)
 		}
+	}
+}
+
+// Concurrent views of the page and of /api/v1/status share one build of
+// the model (at 1,500 nodes a build allocates megabytes): twenty browsers
+// reloading at once cost one, not twenty. The build is no client's: one
+// that goes away does not cut it short for the others.
+func TestStatusViewsShareOneBuild(t *testing.T) {
+	release := make(chan struct{})
+	var builds atomic.Int32
+	d := testDeps(t)
+	d.Status = func() *statuspage.Status {
+		builds.Add(1)
+		<-release
+		return statuspage.Build(statuspage.Input{Topology: &topology.Topology{Nodes: []topology.Node{{Name: "10.0.0.1:6379", Addr: "10.0.0.1:6379", Shard: "0"}}}})
+	}
+	h, err := NewRouter(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const views = 20
+	codes := make(chan int, views+1)
+	// A client that gives up while the build runs.
+	gone, cancel := context.WithCancel(context.Background())
+	go func() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil).WithContext(gone))
+		codes <- rec.Code
+	}()
+	for i := range views {
+		path := []string{"/", "/api/v1/status"}[i%2]
+		go func() {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+			codes <- rec.Code
+		}()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for statusWaiters.Load() < views+1 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if code := <-codes; code == http.StatusOK {
+		t.Errorf("the client that went away got %d", code)
+	}
+	close(release)
+	for range views {
+		if code := <-codes; code != http.StatusOK {
+			t.Errorf("a view got %d", code)
+		}
+	}
+	if n := builds.Load(); n != 1 {
+		t.Errorf("%d concurrent views built the model %d times, want once", views+1, n)
 	}
 }
