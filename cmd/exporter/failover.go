@@ -11,6 +11,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/app"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/collect"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redisconn"
 )
 
@@ -56,6 +57,10 @@ func (c *failoverCommand) run(ctx context.Context, f *flags, stdout, stderr io.W
 	redisconn.RouteLibraryLogs(logger)
 	res, err := app.RunFailoverTest(ctx, rt, app.FailoverTestOptions{Shard: *c.shard, Timeout: *c.timeout, PollInterval: *c.pollInterval, Progress: stdout})
 	if err != nil {
+		// What the nodes showed is measured whatever the API did after.
+		if m := res.Measured; m != nil {
+			c.printMeasured(stdout, m)
+		}
 		fmt.Fprintf(stderr, "exporter failover test: %v\n", err)
 		if errors.Is(err, app.ErrFailoverTestUsage) {
 			return 2
@@ -63,12 +68,16 @@ func (c *failoverCommand) run(ctx context.Context, f *flags, stdout, stderr io.W
 		return 1
 	}
 	if m := res.Measured; m != nil {
-		fmt.Fprintf(stdout, "failover of %s: %s -> %s measured %.1f s (from the last read of the old primary accepting writes to the first read of the new one accepting writes with its replicas linked, reads every %s)\n",
-			m.Shard, m.OldPrimary, m.NewPrimary, m.Duration.Seconds(), *c.pollInterval)
+		c.printMeasured(stdout, m)
 	} else {
 		fmt.Fprintf(stdout, "failover of %s: the nodes could not be read from here, so only the API's view is measured\n", *c.shard)
 	}
 	fmt.Fprintf(stdout, "the API reported the group available again %.1f s after the TestFailover call (primary %q -> %q)\n",
 		res.Available.Seconds(), res.APIPrimaryBefore, res.APIPrimaryAfter)
 	return 0
+}
+
+func (c *failoverCommand) printMeasured(w io.Writer, m *collect.Failover) {
+	fmt.Fprintf(w, "failover of %s: %s -> %s measured %.1f s (from the last read of the old primary accepting writes to the first read of the new one accepting writes with its replicas linked, reads every %s)\n",
+		m.Shard, m.OldPrimary, m.NewPrimary, m.Duration.Seconds(), *c.pollInterval)
 }

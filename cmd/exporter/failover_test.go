@@ -39,12 +39,24 @@ type testFailoverShim struct {
 	// lostReply: the failover starts but the caller gets a 500 (the
 	// reply lost on the way, a fault on AWS's side after the fact).
 	lostReply bool
+	// denyDescribe: once TestFailover was called, DescribeReplicationGroups
+	// is refused (403 AccessDenied, which the SDK does not retry).
+	denyDescribe bool
 }
 
 func (s *testFailoverShim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	form, _ := url.ParseQuery(string(body))
+	s.mu.Lock()
+	deny := s.denyDescribe && len(s.calls) > 0
+	s.mu.Unlock()
+	if deny && form.Get("Action") == "DescribeReplicationGroups" {
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = io.WriteString(w, `<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not authorized to perform elasticache:DescribeReplicationGroups</Message></Error><RequestId>denied</RequestId></ErrorResponse>`)
+		return
+	}
 	if form.Get("Action") != "TestFailover" {
 		s.next.ServeHTTP(w, r)
 		return
@@ -193,5 +205,32 @@ func TestFailoverTestNeverRetriesTestFailover(t *testing.T) {
 	}
 	if code != 1 || !strings.Contains(errOut, "InternalFailure") || !strings.Contains(errOut, "may have started") {
 		t.Errorf("exit %d, want 1 saying the failover may have started\n%s%s", code, out, errOut)
+	}
+}
+
+// The API stops answering after TestFailover (a revoked permission, an
+// outage): the failover the nodes show is still printed when the command
+// gives up, the API's error once, not once per poll, and the timeout
+// names it rather than the state from before the call.
+func TestFailoverTestWhenTheAPIStopsAnswering(t *testing.T) {
+	group := "fo-deny-" + strconv.FormatInt(time.Now().UnixNano()%1_000_000, 10)
+	front, shim, _, _ := failoverEmulator(t, group, 500*time.Millisecond)
+	shim.mu.Lock()
+	shim.denyDescribe = true
+	shim.mu.Unlock()
+	code, out, errOut := runCLI(t, "failover", "test", "--shard", "0001", "--yes", "--timeout", "4s", "--poll-interval", "250ms",
+		"--aws.region", "us-east-1", "--aws.endpoint-url", front, "--elasticache.replication-group-id", group)
+	t.Logf("exporter failover test:\n%s%s", out, errOut)
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if !regexp.MustCompile(`failover of 0001: ` + group + `-001 -> ` + group + `-002 measured [0-9.]+ s`).MatchString(out) {
+		t.Errorf("the failover the nodes showed is not printed")
+	}
+	if n := strings.Count(out, "AccessDenied"); n != 1 {
+		t.Errorf("the API's error printed %d times, want once", n)
+	}
+	if !strings.Contains(errOut, "AccessDenied") {
+		t.Errorf("the timeout does not name the API's error")
 	}
 }

@@ -133,11 +133,19 @@ func RunFailoverTest(ctx context.Context, rt *config.Runtime, opts FailoverTestO
 	tick := time.NewTicker(opts.PollInterval)
 	defer tick.Stop()
 	last, sawUnavailable := state, false
+	// apiErr is the last poll's DescribeReplicationGroups error (nil when
+	// it answered), printed when it changes, not at every poll.
+	var apiErr error
+	var apiErrSince time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return res, ctx.Err()
 		case <-deadline.C:
+			if apiErr != nil {
+				return res, fmt.Errorf("the group was not healthy again within %s (--timeout): the API has not answered since %s (%w); failover seen on the nodes: %v",
+					opts.Timeout, apiErrSince.Format(time.TimeOnly), apiErr, res.Measured != nil)
+			}
 			return res, fmt.Errorf("the group was not healthy again within %s (--timeout): group %s, node group %s, API primary %q, failover seen on the nodes: %v",
 				opts.Timeout, last.status, last.shardStatus, last.primary, res.Measured != nil)
 		case <-tick.C:
@@ -147,8 +155,18 @@ func RunFailoverTest(ctx context.Context, rt *config.Runtime, opts FailoverTestO
 		}
 		state, err := describeShard(ctx, api, id, opts.Shard)
 		if err != nil {
-			fmt.Fprintf(opts.Progress, "%s  DescribeReplicationGroups: %v\n", time.Now().Format(time.TimeOnly), err)
+			if apiErr == nil || apiErr.Error() != err.Error() {
+				fmt.Fprintf(opts.Progress, "%s  %v (printed again only when it changes)\n", time.Now().Format(time.TimeOnly), err)
+			}
+			if apiErr == nil {
+				apiErrSince = time.Now()
+			}
+			apiErr = err
 			continue
+		}
+		if apiErr != nil {
+			fmt.Fprintf(opts.Progress, "%s  DescribeReplicationGroups answers again\n", time.Now().Format(time.TimeOnly))
+			apiErr = nil
 		}
 		if state != last {
 			fmt.Fprintf(opts.Progress, "%s  group %s, node group %s, primary %q\n", time.Now().Format(time.TimeOnly), state.status, state.shardStatus, state.primary)
