@@ -127,6 +127,27 @@ const (
 	maxCloudWatchConcurrency = 32 // GetMetricData allows 50 calls a second per account
 )
 
+// renamedCloudWatchMetrics are names earlier versions accepted for a
+// metric ElastiCache publishes under another name (docs/cloudwatch.md).
+var renamedCloudWatchMetrics = map[string]string{
+	"PrimaryLinkHealthStatus": "MasterLinkHealthStatus",
+}
+
+// cloudWatchMetricFix is the fix for an unknown metric name: the one name
+// meant when it is a renamed metric or a known one in another case, else
+// the list.
+func cloudWatchMetricFix(name string) string {
+	if to, ok := renamedCloudWatchMetrics[name]; ok {
+		return "write " + to + " (ElastiCache publishes the online-migration link under that name; earlier versions listed " + name + ", which it never published)"
+	}
+	for _, n := range CloudWatchMetricNames {
+		if strings.EqualFold(n, name) {
+			return "write " + n + " (metric names are case-sensitive)"
+		}
+	}
+	return "use one of " + strings.Join(CloudWatchMetricNames, ", ")
+}
+
 func (c *CloudWatchConfig) validate() []error {
 	var errs []error
 	if c.Period < time.Minute || c.Period%time.Minute != 0 || c.Period > maxCloudWatchPeriod {
@@ -154,8 +175,7 @@ func (c *CloudWatchConfig) validate() []error {
 	}{{"cloudwatch.metrics.add", c.Metrics.Add}, {"cloudwatch.metrics.remove", c.Metrics.Remove}} {
 		for i, n := range list.names {
 			if !known[n] {
-				errs = append(errs, fieldError(fmt.Sprintf("%s[%d]", list.field, i), fmt.Sprintf("%s is not an AWS/ElastiCache metric", quote(n)),
-					"use one of "+strings.Join(CloudWatchMetricNames, ", ")))
+				errs = append(errs, fieldError(fmt.Sprintf("%s[%d]", list.field, i), fmt.Sprintf("%s is not an AWS/ElastiCache metric", quote(n)), cloudWatchMetricFix(n)))
 			}
 		}
 	}

@@ -126,8 +126,7 @@ func (c *CloudWatchConfig) validateStatistics(known map[string]bool) []error {
 		field := safeKeyPath("cloudwatch.metrics.statistics", metric, nil)
 		switch {
 		case !known[metric]:
-			errs = append(errs, fieldError(field, "is not an AWS/ElastiCache metric",
-				"use one of "+strings.Join(CloudWatchMetricNames, ", ")))
+			errs = append(errs, fieldError(field, "is not an AWS/ElastiCache metric", cloudWatchMetricFix(metric)))
 			continue
 		case !selected[metric]:
 			errs = append(errs, fieldError(field, "sets statistics for a metric that is not selected",

@@ -161,3 +161,35 @@ func TestStatisticsFromYAML(t *testing.T) {
 		t.Errorf("Validate() gave %d errors, want 1: %v", len(joined.Unwrap()), err)
 	}
 }
+
+// A metric name that is almost right gets the one name to write, not the
+// list of every metric: PrimaryLinkHealthStatus (which earlier versions
+// listed; ElastiCache publishes MasterLinkHealthStatus) and a name in the
+// wrong case, in add, remove and statistics alike.
+func TestMisspeltMetricNamesGetTheirFix(t *testing.T) {
+	for _, tc := range []struct {
+		set        func(c *CloudWatchConfig)
+		field, fix string
+	}{
+		{func(c *CloudWatchConfig) { c.Metrics.Add = []string{"PrimaryLinkHealthStatus"} }, "cloudwatch.metrics.add[0]", "write MasterLinkHealthStatus"},
+		{func(c *CloudWatchConfig) { c.Metrics.Remove = []string{"cpuutilization"} }, "cloudwatch.metrics.remove[0]", "write CPUUtilization"},
+		{func(c *CloudWatchConfig) {
+			c.Metrics.Statistics = map[string][]string{"PrimaryLinkHealthStatus": {"Maximum"}}
+		}, "cloudwatch.metrics.statistics.PrimaryLinkHealthStatus", "write MasterLinkHealthStatus"},
+	} {
+		c := Default()
+		c.Redis.Addrs = []string{"127.0.0.1:6379"}
+		c.CloudWatch.Enabled = true
+		c.CloudWatch.CacheClusterIDs = []string{"kafka-platform-prod-001"}
+		tc.set(&c.CloudWatch)
+		err := c.Validate()
+		if err == nil {
+			t.Errorf("%s: accepted", tc.field)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, tc.field+": ") || !strings.Contains(msg, tc.fix) || strings.Contains(msg, "ActiveDefragHits") {
+			t.Errorf("%s: %v, want the field and %q instead of the whole list", tc.field, err, tc.fix)
+		}
+	}
+}
