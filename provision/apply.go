@@ -45,7 +45,7 @@ type DriftError struct {
 func (e *DriftError) Error() string {
 	parts := make([]string, 0, len(e.Fields))
 	for _, f := range e.Fields {
-		parts = append(parts, fmt.Sprintf("%s (have %s, spec %s)", f.Field, f.Have, f.Want))
+		parts = append(parts, fmt.Sprintf("%s (have %s, spec %s)", f.Field, shown(f.Have), shown(f.Want)))
 	}
 	return fmt.Sprintf("replication group %s differs from the spec in %s; provision does not modify a live group: change it with the Terraform module or `aws elasticache modify-replication-group`, or change the spec",
 		e.ReplicationGroupID, strings.Join(parts, ", "))

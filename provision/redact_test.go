@@ -113,3 +113,14 @@ func TestPlanShowsHostileValuesSafely(t *testing.T) {
 		}
 	}
 }
+
+// The drift error repeats values read from AWS on one line, bounded.
+func TestDriftErrorShowsHostileValuesSafely(t *testing.T) {
+	err := &DriftError{ReplicationGroupID: "kafka-platform-prod", Fields: []FieldChange{
+		{Field: "engine version", Have: "7.1\nreplication group fine\x1b[2J\xff" + strings.Repeat("9", 5000), Want: "7.1"},
+	}}
+	msg := err.Error()
+	if strings.ContainsAny(msg, "\n\x1b") || !utf8.ValidString(msg) || len(msg) > 1200 {
+		t.Errorf("drift error of %d bytes prints AWS's text raw: %.300q", len(msg), msg)
+	}
+}
