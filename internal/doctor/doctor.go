@@ -99,12 +99,32 @@ func (r *Report) Redact(secrets ...string) {
 			if s == "" {
 				continue
 			}
-			res.Name = strings.ReplaceAll(res.Name, s, "<secret>")
-			res.Target = strings.ReplaceAll(res.Target, s, "<secret>")
-			res.Detail = strings.ReplaceAll(res.Detail, s, "<secret>")
-			res.Fix = strings.ReplaceAll(res.Fix, s, "<secret>")
+			res.Name = redactOne(res.Name, s)
+			res.Target = redactOne(res.Target, s)
+			res.Detail = redactOne(res.Detail, s)
+			res.Fix = redactOne(res.Fix, s)
 		}
 	}
+}
+
+// redactOne replaces secret in text as it was sent and as clean() shows
+// it (control characters as spaces), and the head of it that clean() left
+// before its "…" when it cut the text there.
+func redactOne(text, secret string) string {
+	text = strings.ReplaceAll(text, secret, "<secret>")
+	shown := strings.TrimSuffix(clean(secret), "…")
+	if shown == "" {
+		return text
+	}
+	text = strings.ReplaceAll(text, shown, "<secret>")
+	if body, cut := strings.CutSuffix(text, "…"); cut {
+		for n := len(shown) - 1; n >= 3; n-- {
+			if strings.HasSuffix(body, shown[:n]) {
+				return body[:len(body)-n] + "<secret>…"
+			}
+		}
+	}
+	return text
 }
 
 // WriteText prints one line per check: status, name, detail and the fix.

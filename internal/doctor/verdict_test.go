@@ -469,3 +469,23 @@ func TestEveryCheckIsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// Text from a node passes clean() before Redact sees it: a secret holding
+// a control character, echoed by a node, is redacted in its cleaned form
+// too, and a secret cut by clean()'s bound leaves none of its head.
+func TestRedactCleanedSecret(t *testing.T) {
+	secret := "tab\tbetween-0123456789"
+	r := &Report{Results: []Result{
+		result("role", "", Fail, "INFO failed: "+clean("ERR "+secret), ""),
+		result("auth", "", Fail, "the node refused the login: "+clean(strings.Repeat("x", maxShown-10)+secret), ""),
+	}}
+	r.Redact(secret)
+	for _, res := range r.Results {
+		if strings.Contains(res.Detail, "between-0123456789") || strings.Contains(res.Detail, "tab between") || strings.Contains(res.Detail, "tab tab") {
+			t.Errorf("%s: %q holds the secret", res.Check, res.Detail)
+		}
+		if strings.Contains(res.Detail, strings.Repeat("x", maxShown-10)+"tab") {
+			t.Errorf("%s: %q holds the head of the secret", res.Check, res.Detail)
+		}
+	}
+}
