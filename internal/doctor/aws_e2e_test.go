@@ -35,9 +35,19 @@ import (
 // named by deny, and passes everything else on. IAM is what kumo does not
 // emulate.
 type accessDeniedShim struct {
-	next http.Handler
-	mu   sync.Mutex
-	deny string
+	next    http.Handler
+	mu      sync.Mutex
+	deny    string
+	actions []string // every call seen, by action name
+}
+
+// seen returns and forgets the actions called since the last call.
+func (s *accessDeniedShim) seen() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.actions
+	s.actions = nil
+	return a
 }
 
 func (s *accessDeniedShim) set(action string) {
@@ -49,10 +59,11 @@ func (s *accessDeniedShim) set(action string) {
 func (s *accessDeniedShim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(strings.NewReader(string(body)))
+	action, protocol := shimAction(r, body)
 	s.mu.Lock()
 	deny := s.deny
+	s.actions = append(s.actions, action)
 	s.mu.Unlock()
-	action, protocol := shimAction(r, body)
 	if deny == "" || action != deny {
 		s.next.ServeHTTP(w, r)
 		return
@@ -289,7 +300,18 @@ func TestDoctorAWSChecksAgainstKumo(t *testing.T) {
 			shim.set(tc.deny)
 			defer shim.set("")
 			rt := runtimeFor(t, tc.config)
+			shim.seen()
 			r := runDoctor(t, rt, doctor.Options{Resolver: resolver})
+			// Doctor changes nothing: every AWS call it makes reads.
+			calls := shim.seen()
+			if tc.name == "healthy group" && len(calls) < 6 {
+				t.Errorf("the shim saw only %v", calls)
+			}
+			for _, a := range calls {
+				if !strings.HasPrefix(a, "Describe") && !strings.HasPrefix(a, "Get") && !strings.HasPrefix(a, "List") && a != "FilterLogEvents" {
+					t.Errorf("doctor called %s, which is not a read", a)
+				}
+			}
 			listed := func(res doctor.Result) *want {
 				for i := range tc.want {
 					if strings.HasPrefix(res.Name, tc.want[i].name) {
