@@ -8,8 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -19,6 +17,7 @@ import (
 	ectypes "github.com/aws/aws-sdk-go-v2/service/elasticache/types"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/alarms"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/oneline"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
 )
 
@@ -477,24 +476,4 @@ const maxShownRunes = 256
 // shown makes a value read from AWS safe for one line of the plan: invalid
 // UTF-8 is dropped, control characters (a newline forging a plan line, a
 // terminal escape) become spaces, and it is cut at maxShownRunes.
-func shown(v string) string {
-	var b strings.Builder
-	n := 0
-	for len(v) > 0 {
-		r, size := utf8.DecodeRuneInString(v)
-		v = v[size:]
-		if r == utf8.RuneError && size <= 1 {
-			continue
-		}
-		if n == maxShownRunes {
-			b.WriteString("…")
-			break
-		}
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			r = ' '
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return b.String()
-}
+func shown(v string) string { return oneline.Clean(v, maxShownRunes) }

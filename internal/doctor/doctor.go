@@ -15,8 +15,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/elasticache-exporter/elasticache-exporter/internal/oneline"
 )
 
 // Status is a check's verdict.
@@ -167,24 +167,4 @@ const maxShown = 300
 // clean makes hostile text (a Redis error reply, an AWS message) safe for
 // one output line: control characters become spaces, invalid UTF-8 is
 // dropped, and it is cut at maxShown runes.
-func clean(s string) string {
-	var b strings.Builder
-	n := 0
-	for len(s) > 0 {
-		r, size := utf8.DecodeRuneInString(s)
-		s = s[size:]
-		if r == utf8.RuneError && size <= 1 {
-			continue
-		}
-		if n == maxShown {
-			b.WriteString("…")
-			break
-		}
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			r = ' '
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return b.String()
-}
+func clean(s string) string { return oneline.Clean(s, maxShown) }
