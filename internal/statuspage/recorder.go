@@ -26,7 +26,6 @@ const (
 	// counterHistoryMax bounds the samples per node (at 1,500 nodes and a
 	// 15 s interval, 120 samples of 32 bytes are 5.8 MB at most).
 	counterHistoryMax = 120
-	offsetHistoryMax  = 256
 	maxErrorBytes     = 200
 )
 
@@ -46,7 +45,7 @@ type Recorder struct {
 	counters map[string][]counterSample
 	// offsets are each shard's primary replication offsets over time,
 	// for a replica's lag in seconds.
-	offsets   map[string][]offsetSample
+	offsets   map[string]*collect.OffsetHistory
 	primaryOf map[string]string
 	failovers map[string]int
 	// overSince is when each node's alarm condition was first seen true
@@ -107,7 +106,7 @@ func (r *Recorder) errorText(err string) string {
 // NewRecorder returns a recorder; defs returns the alarms with the
 // configured thresholds and windows (it follows reloads).
 func NewRecorder(defs func() []alarms.Alarm) *Recorder {
-	return &Recorder{alarms: defs, now: time.Now, counters: map[string][]counterSample{}, offsets: map[string][]offsetSample{},
+	return &Recorder{alarms: defs, now: time.Now, counters: map[string][]counterSample{}, offsets: map[string]*collect.OffsetHistory{},
 		primaryOf: map[string]string{}, failovers: map[string]int{}, overSince: map[string]time.Time{},
 		collectors: map[string]CollectorResult{}, lastRole: map[string]roleSeen{}}
 }
@@ -303,7 +302,12 @@ func (r *Recorder) replication(reads []collect.NodeRead, snap *Snapshot, byShard
 			}
 			r.primaryOf[shard] = primary.Node.Name
 			if off, ok := primary.Info.Float("master_repl_offset"); ok {
-				r.offsets[shard] = appendOffset(r.offsets[shard], offsetSample{primary.ReadAt, int64(off)})
+				h := r.offsets[shard]
+				if h == nil {
+					h = &collect.OffsetHistory{}
+					r.offsets[shard] = h
+				}
+				h.Add(primary.ReadAt, int64(off))
 			}
 		}
 		snap.Failovers[shard] = r.failovers[shard]
@@ -323,7 +327,9 @@ func (r *Recorder) replication(reads []collect.NodeRead, snap *Snapshot, byShard
 			}
 			primaryOffset, _ := primary.Info.Float("master_repl_offset")
 			n.HasLag, n.LagBytes = true, max(0, primaryOffset-off)
-			n.LagSeconds = lagSeconds(r.offsets[shard], int64(off), read.ReadAt)
+			if h := r.offsets[shard]; h != nil {
+				n.LagSeconds = h.LagSeconds(int64(off), read.ReadAt)
+			}
 		}
 	}
 }
@@ -424,41 +430,4 @@ func since(h []counterSample, window time.Duration) (counterSample, bool) {
 		i = len(h) - 2
 	}
 	return h[i], true
-}
-
-type offsetSample struct {
-	at     time.Time
-	offset int64
-}
-
-func appendOffset(h []offsetSample, s offsetSample) []offsetSample {
-	if n := len(h); n > 0 && s.offset < h[n-1].offset {
-		h = nil
-	}
-	h = append(h, s)
-	cut := 0
-	for cut < len(h)-1 && (len(h)-cut > offsetHistoryMax || s.at.Sub(h[cut].at) > counterHistoryAge) {
-		cut++
-	}
-	if cut > 0 {
-		h = append(h[:0:0], h[cut:]...)
-	}
-	return h
-}
-
-// lagSeconds is how long ago the primary was where the replica is now,
-// interpolated between the two samples around the replica's offset (a
-// lower bound when the history does not reach that far back).
-func lagSeconds(h []offsetSample, replicaOffset int64, at time.Time) float64 {
-	if len(h) == 0 || replicaOffset >= h[len(h)-1].offset {
-		return 0
-	}
-	i := sort.Search(len(h), func(i int) bool { return h[i].offset > replicaOffset })
-	if i == 0 {
-		return max(0, at.Sub(h[0].at).Seconds())
-	}
-	prev, next := h[i-1], h[i]
-	frac := float64(replicaOffset-prev.offset) / float64(next.offset-prev.offset)
-	crossed := prev.at.Add(time.Duration(frac * float64(next.at.Sub(prev.at))))
-	return max(0, at.Sub(crossed).Seconds())
 }
