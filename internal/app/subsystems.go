@@ -59,7 +59,7 @@ func (a *App) adoptionSource(ctx context.Context, cfg *config.Config) (topology.
 // discovery, the first one after the listener is up.
 func (a *App) adopted(opts *collect.Options) {
 	opts.Collectors = append(opts.Collectors, collect.CollectorFunc{CollectorName: "elasticache", Fn: func(_ context.Context, _ *collect.Input, ch chan<- prometheus.Metric) error {
-		topology.GroupInfoMetrics(a.discovery.Current(), a.group.Load(), ch)
+		topology.GroupInfoMetrics(a.discovery.Current(), a.group.Load(), collect.LabelValue, ch)
 		return nil
 	}})
 	a.topoJSON = func() any {

@@ -30,26 +30,39 @@ func DescribeGroupInfoMetrics(ch chan<- *prometheus.Desc) {
 // GroupInfoMetrics emits elasticache_replication_group_info and one
 // elasticache_node_info per node. It emits nothing without an adopted group,
 // so a daemon started with plain --redis.addr exposes neither.
-func GroupInfoMetrics(t *Topology, g *GroupInfo, ch chan<- prometheus.Metric) {
+//
+// Every label value but the booleans and the role comes from the ElastiCache
+// API (or the nodes) and goes out through label, the collector's sanitiser
+// (collect.LabelValue: valid UTF-8, bounded; collect imports this package,
+// so it is passed in): an invalid-UTF-8 or huge id would otherwise panic
+// MustNewConstMetric and lose the collector's series. Nodes whose sanitised
+// labels equal an earlier node's are exported once (a duplicate series fails
+// the scrape).
+func GroupInfoMetrics(t *Topology, g *GroupInfo, label func(string) string, ch chan<- prometheus.Metric) {
 	if g == nil {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(replicationGroupInfoDesc, prometheus.GaugeValue, 1,
-		g.ReplicationGroupID,
+		label(g.ReplicationGroupID),
 		g.ClusterModeLabel(),
-		g.EngineVersion,
-		g.NodeType,
+		label(g.EngineVersion),
+		label(g.NodeType),
 		strconv.FormatBool(g.TransitEncryption),
 		strconv.FormatBool(g.AtRestEncryption),
 		strconv.FormatBool(g.AuthTokenEnabled),
-		g.AutomaticFailover,
-		g.MultiAZ,
+		label(g.AutomaticFailover),
+		label(g.MultiAZ),
 	)
 	if t == nil {
 		return
 	}
+	seen := make(map[[5]string]bool, len(t.Nodes))
 	for _, n := range t.Nodes {
-		ch <- prometheus.MustNewConstMetric(nodeInfoDesc, prometheus.GaugeValue, 1,
-			n.Name, n.Shard, n.CacheNodeID, n.AvailabilityZone, string(n.Role))
+		ls := [5]string{label(n.Name), label(n.Shard), label(n.CacheNodeID), label(n.AvailabilityZone), label(string(n.Role))}
+		if seen[ls] {
+			continue
+		}
+		seen[ls] = true
+		ch <- prometheus.MustNewConstMetric(nodeInfoDesc, prometheus.GaugeValue, 1, ls[:]...)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/sivchari/kumo"
 
+	"github.com/elasticache-exporter/elasticache-exporter/internal/collect"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/kumogaps"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redistest"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
@@ -149,7 +150,9 @@ type groupCollector struct {
 }
 
 func (c groupCollector) Describe(ch chan<- *prometheus.Desc) { topology.DescribeGroupInfoMetrics(ch) }
-func (c groupCollector) Collect(ch chan<- prometheus.Metric) { topology.GroupInfoMetrics(c.t, c.g, ch) }
+func (c groupCollector) Collect(ch chan<- prometheus.Metric) {
+	topology.GroupInfoMetrics(c.t, c.g, collect.LabelValue, ch)
+}
 
 func TestGroupInfoMetricsWithoutAdoption(t *testing.T) {
 	if n := testutil.CollectAndCount(groupCollector{}); n != 0 {
