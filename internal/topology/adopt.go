@@ -142,6 +142,16 @@ func Adopt(ctx context.Context, api ElastiCacheAPI, replicationGroupID string) (
 	return t, g, nil
 }
 
+// DescribeCacheClusters lists every cluster of the account and region,
+// clusterPageSize a page; adoption reads at most maxClusterPages pages
+// (100,000 clusters, far above ElastiCache's quotas), so an API or proxy
+// that never ends its pages (a new Marker each time: the SDK's paginator
+// stops only on a repeated one) cannot hold discovery for ever.
+const (
+	clusterPageSize = 100
+	maxClusterPages = 1000
+)
+
 // describeMemberClusters pages through DescribeCacheClusters with node info
 // and keeps the group's members. There is no server-side filter by
 // replication group, so the account's other clusters are skipped here.
@@ -153,9 +163,13 @@ func describeMemberClusters(ctx context.Context, api ElastiCacheAPI, rgID string
 	out := make(map[string]ectypes.CacheCluster, len(members))
 	p := elasticache.NewDescribeCacheClustersPaginator(api, &elasticache.DescribeCacheClustersInput{
 		ShowCacheNodeInfo: aws.Bool(true),
-		MaxRecords:        aws.Int32(100),
+		MaxRecords:        aws.Int32(clusterPageSize),
 	})
-	for p.HasMorePages() {
+	for pages := 0; p.HasMorePages(); pages++ {
+		if pages == maxClusterPages {
+			return nil, fmt.Errorf("describe cache clusters of %s: DescribeCacheClusters still had more after %d pages of %d clusters; stopped reading (ElastiCache's own API ends its pages: check aws.endpoint_url for a proxy or emulator that does not)",
+				rgID, maxClusterPages, clusterPageSize)
+		}
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("describe cache clusters of %s: %w", rgID, err)
@@ -304,8 +318,13 @@ func BuildAdopted(rg *ectypes.ReplicationGroup, clusters map[string]ectypes.Cach
 	return t, g
 }
 
+// endpoint is nil for no address or a port outside 1-65535: a number from
+// the API is checked before anything dials it.
 func endpoint(e *ectypes.Endpoint) *Endpoint {
 	if e == nil || aws.ToString(e.Address) == "" {
+		return nil
+	}
+	if p := aws.ToInt32(e.Port); p < 1 || p > 65535 {
 		return nil
 	}
 	return &Endpoint{Address: aws.ToString(e.Address), Port: aws.ToInt32(e.Port)}
