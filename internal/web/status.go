@@ -107,7 +107,8 @@ func statusAPIHandler(status *sharedStatus, logger *slog.Logger) http.HandlerFun
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
-		_, _ = w.Write(append(body, '\n'))
+		// About 1 MB at 1,500 nodes, some 50 kB gzipped.
+		writeMaybeGzip(w, r, append(body, '\n'))
 	}
 }
 

@@ -81,6 +81,21 @@ func TestStatusAPI(t *testing.T) {
 	if resp.Status != "success" || resp.Data.Summary.Nodes != 1 || resp.Data.Shards[0].Nodes[0].State != statuspage.StateNotRead {
 		t.Errorf("/api/v1/status: %s", rec.Body)
 	}
+	// Gzipped for a client that accepts it, the same document.
+	rec = httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/api/v1/status", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	h.ServeHTTP(rec, req)
+	if rec.Header().Get("Content-Encoding") != "gzip" || rec.Header().Get("Content-Type") != "application/json" {
+		t.Fatalf("/api/v1/status with Accept-Encoding gzip: headers %v", rec.Header())
+	}
+	zr, err := gzip.NewReader(rec.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.NewDecoder(zr).Decode(&resp); err != nil || resp.Status != "success" || resp.Data.Summary.Nodes != 1 {
+		t.Errorf("/api/v1/status gzipped: %v, %+v", err, resp)
+	}
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/status?x=1", nil))
 	if rec.Code != http.StatusBadRequest {
