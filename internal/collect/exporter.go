@@ -409,11 +409,26 @@ func (e *Exporter) readOne(ctx context.Context, lease ClientLease, node topology
 		read.Err = fmt.Errorf("%w: %w", errNotRead, err)
 		return
 	}
+	deadline, bounded := ctx.Deadline()
+	start := time.Now()
 	read = readNode(ctx, lease.Client(node.Addr, node.ServerName), node, cluster, &e.legacy)
 	if read.Up() {
 		e.followRead(ctx, read)
+		return
+	}
+	if bounded && deadline.Sub(start) < minReadBudget && !time.Now().Before(deadline) {
+		// Started with almost no time left and cut short by the round's
+		// deadline: that says nothing about the node (the connection's
+		// deadline can fire a moment before the context reports it, so
+		// the check above let the read start).
+		read.Err = fmt.Errorf("%w: %w", errNotRead, read.Err)
 	}
 }
+
+// minReadBudget is the least time left to the round's deadline at which a
+// read that the deadline cut short counts against the node: below it the
+// next round does not read the node last (readOrder) for it.
+const minReadBudget = 100 * time.Millisecond
 
 // followRead runs the node readers on a node that answered INFO. A panic
 // in one of them is logged; the node's read stands.

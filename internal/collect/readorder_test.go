@@ -2,6 +2,8 @@ package collect
 
 import (
 	"context"
+	"errors"
+	"net"
 	"testing"
 	"time"
 
@@ -52,6 +54,61 @@ func TestReadOrder(t *testing.T) {
 	for i := range want {
 		if len(got) != len(want) || got[i] != want[i] {
 			t.Fatalf("readOrder = %v, want %v", got, want)
+		}
+	}
+}
+
+// A read the round's deadline cut short counts against its node only when
+// the node had a fair share of time: a hung node read with 300 ms left is
+// unanswered (read last next round); one whose read started 30 ms before
+// the deadline was not read, whatever it is. (A hung host here: a listener
+// that accepts and never answers.)
+func TestReadCutByTheDeadlineNeedsAFairShare(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				_ = c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	pool := redisconn.NewPool(redisconn.Credentials{ClientName: "test", DialTimeout: time.Second})
+	t.Cleanup(pool.Close)
+	node := topology.Node{Name: ln.Addr().String(), Addr: ln.Addr().String(), Shard: "0"}
+	e := New(Options{
+		Topology: func() *topology.Topology {
+			return &topology.Topology{Mode: topology.ModeReplication, Nodes: []topology.Node{node}}
+		},
+		Acquire: func() ClientLease { return pool.Acquire() },
+	})
+	for _, c := range []struct {
+		left        time.Duration
+		notRead     bool
+		consequence string
+	}{
+		{30 * time.Millisecond, true, "not read: the next round keeps its place"},
+		{300 * time.Millisecond, false, "unanswered: the next round reads it last"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), c.left)
+		lease := pool.Acquire()
+		var read NodeRead
+		e.readOne(ctx, lease, node, false, func(r NodeRead) { read = r })
+		lease.Release()
+		cancel()
+		if read.Up() || errors.Is(read.Err, errNotRead) != c.notRead {
+			t.Errorf("a hung node read with %s left: err %v; want %s", c.left, read.Err, c.consequence)
 		}
 	}
 }
