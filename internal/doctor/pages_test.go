@@ -3,12 +3,8 @@ package doctor_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,31 +13,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
 	"github.com/sivchari/kumo"
 
+	"github.com/elasticache-exporter/elasticache-exporter/internal/awstest"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/doctor"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/kumogaps"
 )
-
-// endlessMarkers is a TEST-ONLY front of the emulator: it answers every
-// DescribeCacheClusters with no cluster and a new Marker, an API that
-// never says it is done (the SDK's paginator stops only on a repeated
-// token). Everything else goes to next.
-type endlessMarkers struct {
-	next  http.Handler
-	pages atomic.Int64
-}
-
-func (e *endlessMarkers) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(strings.NewReader(string(body)))
-	if q, _ := url.ParseQuery(string(body)); q.Get("Action") != "DescribeCacheClusters" {
-		e.next.ServeHTTP(w, r)
-		return
-	}
-	n := e.pages.Add(1)
-	w.Header().Set("Content-Type", "text/xml")
-	_, _ = fmt.Fprintf(w, `<DescribeCacheClustersResponse xmlns="http://elasticache.amazonaws.com/doc/2015-02-02/"><DescribeCacheClustersResult><Marker>page-%d</Marker><CacheClusters></CacheClusters></DescribeCacheClustersResult><ResponseMetadata><RequestId>endless</RequestId></ResponseMetadata></DescribeCacheClustersResponse>`, n)
-}
 
 // An ElastiCache API that pages for ever cannot hold doctor: the walk
 // through DescribeCacheClusters stops after a bounded number of pages and
@@ -50,7 +26,7 @@ func TestDoctorEndlessPages(t *testing.T) {
 	awsTestEnv(t)
 	k := kumo.NewServer()
 	t.Cleanup(k.Close)
-	front := &endlessMarkers{next: kumogaps.New(k.URL)}
+	front := &awstest.EndlessClusterPages{Next: kumogaps.New(k.URL)}
 	srv := httptest.NewServer(front)
 	t.Cleanup(srv.Close)
 	id := fmt.Sprintf("doctor-pages-%d", time.Now().UnixNano()%1_000_000)
@@ -78,9 +54,9 @@ func TestDoctorEndlessPages(t *testing.T) {
 	select {
 	case r = <-got:
 	case <-time.After(60 * time.Second):
-		t.Fatalf("doctor did not return within a minute; %d DescribeCacheClusters pages so far", front.pages.Load())
+		t.Fatalf("doctor did not return within a minute; %d DescribeCacheClusters pages so far", front.Pages.Load())
 	}
-	if n := front.pages.Load(); n > 1000 {
+	if n := front.Pages.Load(); n > 1000 {
 		t.Errorf("%d DescribeCacheClusters pages, want a bound", n)
 	}
 	var named bool

@@ -2,13 +2,8 @@ package topology_test
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -21,30 +16,10 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/sivchari/kumo"
 
+	"github.com/elasticache-exporter/elasticache-exporter/internal/awstest"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/kumogaps"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
 )
-
-// endlessClusterPages is a TEST-ONLY front of the emulator: it answers
-// every DescribeCacheClusters with no cluster and a new Marker, an API that
-// never says it is done (the SDK's paginator stops only on a repeated
-// token). Everything else goes to next.
-type endlessClusterPages struct {
-	next  http.Handler
-	pages atomic.Int64
-}
-
-func (e *endlessClusterPages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(strings.NewReader(string(body)))
-	if q, _ := url.ParseQuery(string(body)); q.Get("Action") != "DescribeCacheClusters" {
-		e.next.ServeHTTP(w, r)
-		return
-	}
-	n := e.pages.Add(1)
-	w.Header().Set("Content-Type", "text/xml")
-	_, _ = fmt.Fprintf(w, `<DescribeCacheClustersResponse xmlns="http://elasticache.amazonaws.com/doc/2015-02-02/"><DescribeCacheClustersResult><Marker>page-%d</Marker><CacheClusters></CacheClusters></DescribeCacheClustersResult><ResponseMetadata><RequestId>endless</RequestId></ResponseMetadata></DescribeCacheClustersResponse>`, n)
-}
 
 // An ElastiCache API that pages for ever cannot hold adoption (and with it
 // every discovery of the daemon): the walk through DescribeCacheClusters
@@ -53,7 +28,7 @@ func (e *endlessClusterPages) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 func TestAdoptEndlessClusterPages(t *testing.T) {
 	k := kumo.NewServer()
 	t.Cleanup(k.Close)
-	front := &endlessClusterPages{next: kumogaps.New(k.URL)}
+	front := &awstest.EndlessClusterPages{Next: kumogaps.New(k.URL)}
 	srv := httptest.NewServer(front)
 	t.Cleanup(srv.Close)
 	c := elasticache.New(elasticache.Options{
@@ -77,9 +52,9 @@ func TestAdoptEndlessClusterPages(t *testing.T) {
 	select {
 	case r = <-got:
 	case <-time.After(60 * time.Second):
-		t.Fatalf("Adopt did not return within a minute; %d DescribeCacheClusters pages so far", front.pages.Load())
+		t.Fatalf("Adopt did not return within a minute; %d DescribeCacheClusters pages so far", front.Pages.Load())
 	}
-	n := front.pages.Load()
+	n := front.Pages.Load()
 	t.Logf("%d DescribeCacheClusters pages; err = %v", n, r.err)
 	if n > 1000 {
 		t.Errorf("%d DescribeCacheClusters pages, want at most 1000", n)
