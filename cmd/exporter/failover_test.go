@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
 	"github.com/sivchari/kumo"
 
+	"github.com/elasticache-exporter/elasticache-exporter/internal/awstest"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/kumogaps"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redistest"
 )
@@ -120,9 +121,7 @@ func failoverEmulator(t *testing.T, group string, delay time.Duration) (front st
 	}}
 	ts := httptest.NewServer(shim)
 	t.Cleanup(func() { shim.done.Wait(); ts.Close() })
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	awstest.Env(t)
 
 	api := elasticache.New(elasticache.Options{Region: "us-east-1", BaseEndpoint: aws.String(ts.URL),
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})

@@ -15,6 +15,7 @@ import (
 	"github.com/fxamacker/cbor/v2"
 	"github.com/sivchari/kumo"
 
+	"github.com/elasticache-exporter/elasticache-exporter/internal/awstest"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/kumogaps"
 )
 
@@ -142,9 +143,7 @@ func emulator(t *testing.T) (url string, gaps *kumogaps.Handler) {
 	gaps = kumogaps.New(srv.URL)
 	front := httptest.NewServer(&cloudWatchAlarmGaps{next: gaps, tmd: map[string]string{}})
 	t.Cleanup(front.Close)
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	awstest.Env(t)
 	return front.URL, gaps
 }
 

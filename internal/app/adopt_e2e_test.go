@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/elasticache-exporter/elasticache-exporter/internal/awstest"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/kumogaps"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redistest"
@@ -67,7 +68,7 @@ func (e *elastiCacheEmulator) pointAt(t *testing.T, member string, s *redistest.
 // adoptingApp starts the daemon adopting group, CloudWatch on.
 func adoptingApp(t *testing.T, e *elastiCacheEmulator, group string) *running {
 	t.Helper()
-	awsTestEnv(t)
+	awstest.Env(t)
 	return startApp(t, func(c *config.Config) {
 		c.ElastiCache.ReplicationGroupID = group
 		c.AWS = config.AWSConfig{Region: "us-east-1", EndpointURL: e.front.srv.URL}

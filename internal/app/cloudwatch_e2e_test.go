@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/elasticache-exporter/elasticache-exporter/internal/awstest"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redistest"
 )
@@ -20,7 +21,7 @@ const defaultCloudWatchMetrics = 22
 // emulator's values are already final) and the AWS endpoint at endpoint.
 func cloudWatchApp(t *testing.T, redisAddrs []string, endpoint string, ids []string) *running {
 	t.Helper()
-	awsTestEnv(t)
+	awstest.Env(t)
 	return startApp(t, func(c *config.Config) {
 		c.Redis.Addrs = redisAddrs
 		c.AWS = config.AWSConfig{Region: "us-east-1", EndpointURL: endpoint}

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
 
+	"github.com/elasticache-exporter/elasticache-exporter/internal/awstest"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redistest"
 )
@@ -277,7 +278,7 @@ func TestFailoverStartFromEngineLog(t *testing.T) {
 	stream := "elasticache/redis/" + m2 + "/0001/engine-log"
 	createLogStream(t, lc, engineGroup, stream)
 
-	awsTestEnv(t)
+	awstest.Env(t)
 	r := startApp(t, func(c *config.Config) {
 		c.ElastiCache.ReplicationGroupID = group
 		c.AWS = config.AWSConfig{Region: "us-east-1", EndpointURL: e.front.srv.URL}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/elasticache-exporter/elasticache-exporter/internal/awstest"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redistest"
 )
@@ -32,7 +33,7 @@ func TestOneLeaseHolderDoesCloudWatch(t *testing.T) {
 	const leaseDuration = 3 * time.Second
 
 	start := func(identity string, front *cwFront) *running {
-		awsTestEnv(t)
+		awstest.Env(t)
 		return startApp(t, func(c *config.Config) {
 			c.Redis.Addrs = []string{s.Addr}
 			c.AWS = config.AWSConfig{Region: "us-east-1", EndpointURL: front.srv.URL}

@@ -12,6 +12,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/elasticache-exporter/elasticache-exporter/internal/awstest"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redistest"
 )
@@ -73,7 +74,7 @@ func TestLogTailEndToEndAcrossRestart(t *testing.T) {
 
 	stateFile := filepath.Join(t.TempDir(), "tail.json")
 	start := func(t *testing.T) *running {
-		awsTestEnv(t)
+		awstest.Env(t)
 		return startApp(t, func(c *config.Config) {
 			c.Redis.Addrs = []string{s.Addr}
 			c.AWS = config.AWSConfig{Region: "us-east-1", EndpointURL: k.URL}

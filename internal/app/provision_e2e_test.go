@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/elasticache-exporter/elasticache-exporter/internal/awstest"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/kumogaps"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redistest"
@@ -19,7 +20,7 @@ import (
 // (here it exists already, so nothing is created), then adopts it.
 func TestProvisionEnabledEnsuresThenAdopts(t *testing.T) {
 	e := newElastiCacheEmulator(t)
-	awsTestEnv(t)
+	awstest.Env(t)
 	node := redistest.Standalone(t, redistest.Options{})
 	project := uniqueName("provd")
 	spec, err := os.ReadFile("../../provision/testdata/valid-dev.yml")

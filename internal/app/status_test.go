@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/elasticache-exporter/elasticache-exporter/internal/awstest"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redistest"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/statuspage"
@@ -72,7 +73,7 @@ func TestStatusPageShowsCloudWatchAndLogTails(t *testing.T) {
 		fmt.Sprintf(`{"CacheClusterId":%q,"CacheNodeId":"0001","LogLevel":"NOTICE","Role":"M","Time":%q,"Message":"Failover auth granted to the replica"}`, member, engineTime(at)))
 	seedCloudWatch(t, k.URL, seedTime(), []cwDatum{{"CurrConnections", member, 42}})
 
-	awsTestEnv(t)
+	awstest.Env(t)
 	r := startApp(t, func(c *config.Config) {
 		c.Redis.Addrs = []string{s.Addr}
 		c.AWS = config.AWSConfig{Region: "us-east-1", EndpointURL: k.URL}

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +23,7 @@ import (
 	smithycbor "github.com/aws/smithy-go/encoding/cbor"
 	"github.com/sivchari/kumo"
 
+	"github.com/elasticache-exporter/elasticache-exporter/internal/awstest"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/doctor"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/kumogaps"
@@ -117,27 +117,12 @@ func (h hostsResolver) LookupHost(_ context.Context, host string) ([]string, err
 	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 }
 
-// awsTestEnv gives the default credential chain static dummy credentials
-// and keeps it away from the machine's own AWS files and metadata service.
-func awsTestEnv(t *testing.T) {
-	t.Helper()
-	dir := t.TempDir()
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_REGION", "")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-}
-
 // TestDoctorAWSChecksAgainstKumo adopts a replication group from the
 // emulator (kumo behind kumogaps) whose members are real redis-server
 // processes, and checks the AWS lines: all PASS when healthy, and the
 // named FAIL or WARN for each broken variant, AccessDenied by action.
 func TestDoctorAWSChecksAgainstKumo(t *testing.T) {
-	awsTestEnv(t)
+	awstest.Env(t)
 	k := kumo.NewServer()
 	t.Cleanup(k.Close)
 	gaps := kumogaps.New(k.URL)

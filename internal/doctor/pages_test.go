@@ -23,7 +23,7 @@ import (
 // through DescribeCacheClusters stops after a bounded number of pages and
 // says so.
 func TestDoctorEndlessPages(t *testing.T) {
-	awsTestEnv(t)
+	awstest.Env(t)
 	k := kumo.NewServer()
 	t.Cleanup(k.Close)
 	front := &awstest.EndlessClusterPages{Next: kumogaps.New(k.URL)}
