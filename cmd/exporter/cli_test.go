@@ -20,6 +20,7 @@ import (
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config/configtest"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redistest"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/syncbuf"
 )
 
 // The binary is built once, on first use, the way an operator runs it.
@@ -285,7 +286,7 @@ func TestReloadNeverPrintsASecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	listen := freeAddr(t)
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	cmd := exec.Command(exporterBinary(t), "--config.file", cfgPath, "--web.listen-address", listen)
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
@@ -338,22 +339,4 @@ func TestReloadNeverPrintsASecret(t *testing.T) {
 	if !strings.Contains(logs.String(), "reload failed") {
 		t.Errorf("no failed reload was logged:\n%s", logs.String())
 	}
-}
-
-// lockedBuffer collects a process' output while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

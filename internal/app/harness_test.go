@@ -17,31 +17,14 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/elasticache-exporter/elasticache-exporter/internal/config"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/syncbuf"
 )
-
-// lockedBuffer collects log output from concurrent goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // running is an App served by httptest, with discovery running.
 type running struct {
 	app  *App
 	srv  *httptest.Server
-	logs *lockedBuffer
+	logs *syncbuf.Buffer
 	// stop ends the daemon (its background work included) before the
 	// test does; it is idempotent.
 	stop func()
@@ -68,7 +51,7 @@ func startAppNoWait(t *testing.T, edit func(c *config.Config)) *running {
 	cfg := config.Default()
 	cfg.Discovery.Interval = time.Second
 	edit(cfg)
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	load := func() (*config.Config, error) {
 		c := *cfg

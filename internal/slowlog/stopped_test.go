@@ -5,7 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,26 +16,9 @@ import (
 	"github.com/elasticache-exporter/elasticache-exporter/internal/collect"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redisconn"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/redistest"
+	"github.com/elasticache-exporter/elasticache-exporter/internal/syncbuf"
 	"github.com/elasticache-exporter/elasticache-exporter/internal/topology"
 )
-
-// lockedBuffer is a log destination written by the round's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // roundValue is the value of the sample of name whose labels include want
 // in a round's exposition, and whether there is one.
@@ -89,7 +71,7 @@ func TestStoppedReplicaDoesNotFailTheOthersSlowlog(t *testing.T) {
 	pool := redisconn.NewPool(redisconn.Credentials{ClientName: exporterName, DialTimeout: time.Second})
 	t.Cleanup(pool.Close)
 	topo := topology.SeedTopology([]string{primary.Addr, healthy.Addr, stopped.Addr})
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	tracker := NewTracker(testRecorder(false), 4)
 	exp := collect.New(collect.Options{
 		Topology:    func() *topology.Topology { return topo },
